@@ -1,19 +1,15 @@
 package dev.llmplatform.registry.infra;
 
+import dev.llmplatform.commons.files.Sha256;
 import dev.llmplatform.commons.gguf.GgufMetadata;
 import dev.llmplatform.registry.config.RegistryProperties;
 import dev.llmplatform.registry.domain.RegisteredModel;
 import dev.llmplatform.registry.domain.RegisteredModel.Artifact;
 import dev.llmplatform.registry.domain.RegisteredModel.DeviceClass;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -55,7 +51,7 @@ public class DefaultModelSeeder implements ApplicationRunner {
 
     RegisteredModel describe(Path file) throws IOException {
         GgufMetadata metadata = GgufMetadata.read(file);
-        String sha256 = sha256(file);
+        String sha256 = Sha256.of(file);
         expectedSha256(file).filter(expected -> !expected.equalsIgnoreCase(sha256)).ifPresent(expected -> {
             throw new IllegalStateException("Checksum mismatch for " + file + ": expected " + expected + " but the file has " + sha256);
         });
@@ -77,14 +73,5 @@ public class DefaultModelSeeder implements ApplicationRunner {
                 .filter(parts -> parts.length == 2 && parts[1].replaceFirst("^\\*", "").endsWith(name))
                 .map(parts -> parts[0])
                 .findFirst();
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,0 +1,22 @@
+package de.kherud.llama;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * Lets a worker hand llama.cpp a prompt that is already tokenized. The binding only exposes a text prompt, but
+ * the llama.cpp server code underneath accepts a JSON array of token ids; its parameter map is package-private,
+ * hence this one class in the binding's package.
+ */
+public final class TokenPrompt {
+
+    private TokenPrompt() {
+    }
+
+    public static InferenceParameters of(int[] tokenIds) {
+        var parameters = new InferenceParameters("");
+        parameters.parameters.put("prompt",
+                Arrays.stream(tokenIds).mapToObj(Integer::toString).collect(Collectors.joining(",", "[", "]")));
+        return parameters;
+    }
+}

@@ -1,0 +1,226 @@
+package dev.llmplatform.worker.cpu.api;
+
+import dev.llmplatform.commons.grpc.GrpcStatuses;
+import dev.llmplatform.proto.v1.DeviceClass;
+import dev.llmplatform.proto.v1.FinishReason;
+import dev.llmplatform.proto.v1.GetLoadRequest;
+import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
+import dev.llmplatform.proto.v1.LoadModelRequest;
+import dev.llmplatform.proto.v1.LoadModelResponse;
+import dev.llmplatform.proto.v1.LoadReport;
+import dev.llmplatform.proto.v1.LoadedModel;
+import dev.llmplatform.proto.v1.Model;
+import dev.llmplatform.proto.v1.ModelArtifact;
+import dev.llmplatform.proto.v1.UnloadModelRequest;
+import dev.llmplatform.proto.v1.UnloadModelResponse;
+import dev.llmplatform.proto.v1.Usage;
+import dev.llmplatform.proto.v1.WatchLoadRequest;
+import dev.llmplatform.proto.v1.WorkerEmbedRequest;
+import dev.llmplatform.proto.v1.WorkerEmbedResponse;
+import dev.llmplatform.proto.v1.WorkerGenerateChunk;
+import dev.llmplatform.proto.v1.WorkerGenerateRequest;
+import dev.llmplatform.worker.cpu.config.WorkerProperties;
+import dev.llmplatform.worker.cpu.domain.GenerationEngine;
+import dev.llmplatform.worker.cpu.domain.GenerationOutcome;
+import dev.llmplatform.worker.cpu.domain.GenerationRequest;
+import dev.llmplatform.worker.cpu.domain.LoadTracker;
+import dev.llmplatform.worker.cpu.domain.LoadedModels;
+import dev.llmplatform.worker.cpu.infra.ModelLoader;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+
+@Service
+public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWorkerImplBase {
+
+    private static final Logger log = LoggerFactory.getLogger(InferenceWorkerGrpcService.class);
+
+    private final LoadedModels models;
+    private final LoadTracker load;
+    private final ModelLoader loader;
+    private final WorkerProperties properties;
+    private final ExecutorService generationExecutor;
+
+    public InferenceWorkerGrpcService(LoadedModels models, LoadTracker load, ModelLoader loader,
+                                      WorkerProperties properties, ExecutorService generationExecutor) {
+        this.models = models;
+        this.load = load;
+        this.loader = loader;
+        this.properties = properties;
+        this.generationExecutor = generationExecutor;
+    }
+
+    @Override
+    public void generate(WorkerGenerateRequest request, StreamObserver<WorkerGenerateChunk> responses) {
+        var call = (ServerCallStreamObserver<WorkerGenerateChunk>) responses;
+        var entry = models.get(request.getModel());
+        if (entry.isEmpty()) {
+            call.onError(GrpcStatuses.notFound("model '" + request.getModel() + "' is not loaded on worker " + properties.workerId()));
+            return;
+        }
+        GenerationEngine engine = entry.get().engine();
+        int promptTokens = request.getPromptTokenIdsCount();
+        if (promptTokens == 0) {
+            call.onError(GrpcStatuses.invalidArgument("prompt_token_ids must not be empty"));
+            return;
+        }
+        int room = engine.contextPerSequence() - promptTokens;
+        int maxTokens = request.getSampling().getMaxTokens();
+        if (maxTokens < 0 || room <= 0 || maxTokens > room) {
+            call.onError(GrpcStatuses.invalidArgument("the prompt has " + promptTokens + " tokens and asks for up to "
+                    + maxTokens + " more, but the context holds " + engine.contextPerSequence()));
+            return;
+        }
+        if (!load.tryAdmit(load.slots() + properties.maxWaiting())) {
+            call.onError(GrpcStatuses.resourceExhausted("worker " + properties.workerId() + " is saturated"));
+            return;
+        }
+        var cancelled = new AtomicBoolean();
+        call.setOnCancelHandler(() -> cancelled.set(true));
+        GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
+        generationExecutor.execute(() -> run(engine, generation, call, cancelled));
+    }
+
+    private void run(GenerationEngine engine, GenerationRequest request, ServerCallStreamObserver<WorkerGenerateChunk> call,
+                     AtomicBoolean cancelled) {
+        long started = System.nanoTime();
+        long[] firstToken = {0};
+        try {
+            GenerationOutcome outcome = engine.generate(request, (text, tokens) -> {
+                if (firstToken[0] == 0) {
+                    firstToken[0] = System.nanoTime();
+                }
+                call.onNext(WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens).build());
+            }, cancelled::get);
+            long finished = System.nanoTime();
+            if (firstToken[0] != 0) {
+                load.recordPrefill(request.promptTokenIds().length, firstToken[0] - started);
+                load.recordDecode(outcome.completionTokens() - 1, finished - firstToken[0]);
+            }
+            if (outcome instanceof GenerationOutcome.Cancelled) {
+                log.debug("Generation {} cancelled after {} tokens", request.requestId(), outcome.completionTokens());
+                return;
+            }
+            int prompt = request.promptTokenIds().length;
+            call.onNext(WorkerGenerateChunk.newBuilder()
+                    .setFinishReason(outcome instanceof GenerationOutcome.LengthReached ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_STOP)
+                    .setUsage(Usage.newBuilder().setPromptTokens(prompt).setCompletionTokens(outcome.completionTokens())
+                            .setTotalTokens(prompt + outcome.completionTokens()))
+                    .build());
+            call.onCompleted();
+        } catch (RuntimeException e) {
+            log.warn("Generation {} failed", request.requestId(), e);
+            if (!cancelled.get()) {
+                call.onError(Status.INTERNAL.withDescription("generation failed: " + e.getMessage()).asRuntimeException());
+            }
+        } finally {
+            load.release();
+        }
+    }
+
+    private static GenerationRequest toGeneration(WorkerGenerateRequest request, int maxTokens) {
+        var s = request.getSampling();
+        return new GenerationRequest(request.getRequestId(),
+                request.getPromptTokenIdsList().stream().mapToInt(Integer::intValue).toArray(),
+                maxTokens, s.getTemperature(), s.getTopP(), s.getTopK(),
+                s.hasSeed() ? OptionalLong.of(s.getSeed()) : OptionalLong.empty(),
+                s.getStopList(), s.getFrequencyPenalty(), s.getPresencePenalty());
+    }
+
+    @Override
+    public void embed(WorkerEmbedRequest request, StreamObserver<WorkerEmbedResponse> responses) {
+        responses.onError(Status.UNIMPLEMENTED
+                .withDescription("worker " + properties.workerId() + " serves no embedding model").asRuntimeException());
+    }
+
+    @Override
+    public void loadModel(LoadModelRequest request, StreamObserver<LoadModelResponse> responses) {
+        if (request.getModel().isBlank() || !request.getArtifactUri().startsWith("file:")) {
+            responses.onError(GrpcStatuses.invalidArgument("model and a file: artifact_uri are required"));
+            return;
+        }
+        Path file = Path.of(java.net.URI.create(request.getArtifactUri()));
+        if (!Files.isRegularFile(file)) {
+            responses.onError(GrpcStatuses.notFound("artifact " + file + " does not exist on worker " + properties.workerId()));
+            return;
+        }
+        try {
+            long millis = loader.load(Model.newBuilder().setId(request.getModel()).setContextLength(request.getContextLength()).build(),
+                    ModelArtifact.newBuilder().setVariantId("cpu").setUri(request.getArtifactUri()).setSha256(request.getSha256()).build());
+            responses.onNext(LoadModelResponse.newBuilder().setModel(request.getModel()).setLoadMillis(millis).build());
+            responses.onCompleted();
+        } catch (RuntimeException e) {
+            responses.onError(GrpcStatuses.failedPrecondition(e.getMessage()));
+        }
+    }
+
+    @Override
+    public void unloadModel(UnloadModelRequest request, StreamObserver<UnloadModelResponse> responses) {
+        if (load.running() + load.waiting() > 0) {
+            responses.onError(GrpcStatuses.failedPrecondition("worker is generating; drain it before unloading"));
+            return;
+        }
+        models.remove(request.getModel()).ifPresentOrElse(entry -> {
+            entry.engine().close();
+            responses.onNext(UnloadModelResponse.getDefaultInstance());
+            responses.onCompleted();
+        }, () -> responses.onError(GrpcStatuses.notFound("model '" + request.getModel() + "' is not loaded")));
+    }
+
+    @Override
+    public void getLoad(GetLoadRequest request, StreamObserver<LoadReport> responses) {
+        responses.onNext(report());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void watchLoad(WatchLoadRequest request, StreamObserver<LoadReport> responses) {
+        var call = (ServerCallStreamObserver<LoadReport>) responses;
+        long interval = Math.max(100, request.getIntervalMillis() > 0 ? request.getIntervalMillis() : 1000);
+        Thread.ofVirtual().name("watch-load").start(() -> {
+            try {
+                while (!call.isCancelled()) {
+                    synchronized (call) {
+                        call.onNext(report());
+                    }
+                    Thread.sleep(interval);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                log.debug("Load watcher ended: {}", e.getMessage());
+            }
+        });
+    }
+
+    LoadReport report() {
+        var report = LoadReport.newBuilder()
+                .setWorkerId(properties.workerId())
+                .setDeviceClass(DeviceClass.DEVICE_CLASS_CPU)
+                .setRunning(load.running())
+                .setWaiting(load.waiting())
+                .setSlots(load.slots())
+                .setDecodeTokensPerSecond(load.decodeTokensPerSecond())
+                .setPrefillTokensPerSecond(load.prefillTokensPerSecond())
+                .setMemoryUsedBytes(Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory())
+                .setReady(!models.isEmpty())
+                .setNotReadyReason(loader.notReadyReason());
+        for (LoadedModels.Entry entry : models.all()) {
+            report.addModels(LoadedModel.newBuilder()
+                    .setId(entry.engine().modelId())
+                    .setContextLength(entry.engine().contextPerSequence())
+                    .setVariantId(entry.variantId())
+                    .setOwnedBy(entry.ownedBy())
+                    .setCreatedEpochSeconds(entry.createdEpochSeconds()));
+        }
+        return report.build();
+    }
+}

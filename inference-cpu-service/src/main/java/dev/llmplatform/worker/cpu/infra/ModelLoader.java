@@ -1,0 +1,120 @@
+package dev.llmplatform.worker.cpu.infra;
+
+import dev.llmplatform.commons.files.Sha256;
+import dev.llmplatform.proto.v1.DeviceClass;
+import dev.llmplatform.proto.v1.ListModelsRequest;
+import dev.llmplatform.proto.v1.Model;
+import dev.llmplatform.proto.v1.ModelArtifact;
+import dev.llmplatform.proto.v1.ModelRegistryGrpc;
+import dev.llmplatform.worker.cpu.config.WorkerProperties;
+import dev.llmplatform.worker.cpu.domain.LoadedModels;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.event.EventListener;
+import org.springframework.grpc.client.GrpcChannelFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Loads, at start, every model that the registry lists with a CPU GGUF artifact, after checking its SHA-256.
+ * The worker refuses traffic (readiness down, gRPC health NOT_SERVING) until at least one model is loaded.
+ */
+@Component
+public class ModelLoader {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
+
+    private final WorkerProperties properties;
+    private final LoadedModels models;
+    private final GrpcChannelFactory channels;
+    private final ApplicationContext context;
+    private volatile String notReadyReason = "loading models from the registry";
+
+    public ModelLoader(WorkerProperties properties, LoadedModels models, GrpcChannelFactory channels, ApplicationContext context) {
+        this.properties = properties;
+        this.models = models;
+        this.channels = channels;
+        this.context = context;
+    }
+
+    public String notReadyReason() {
+        return models.isEmpty() ? notReadyReason : "";
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    public void loadInBackground() {
+        AvailabilityChangeEvent.publish(context, ReadinessState.REFUSING_TRAFFIC);
+        Thread.ofVirtual().name("model-loader").start(this::loadFromRegistry);
+    }
+
+    private void loadFromRegistry() {
+        var registry = ModelRegistryGrpc.newBlockingStub(channels.createChannel(properties.registryTarget()));
+        while (models.isEmpty() && !Thread.currentThread().isInterrupted()) {
+            try {
+                var listed = registry.withDeadlineAfter(10, TimeUnit.SECONDS).listModels(ListModelsRequest.getDefaultInstance());
+                for (Model model : listed.getModelsList()) {
+                    model.getArtifactsList().stream()
+                            .filter(a -> a.getDeviceClass() == DeviceClass.DEVICE_CLASS_CPU && a.getFormat().equalsIgnoreCase("GGUF"))
+                            .findFirst()
+                            .ifPresent(artifact -> load(model, artifact));
+                }
+                if (models.isEmpty()) {
+                    notReadyReason = "the registry lists no model with a CPU GGUF artifact";
+                }
+            } catch (RuntimeException e) {
+                notReadyReason = "registry at " + properties.registryTarget() + " not reachable: " + e.getMessage();
+                log.info("Waiting for the registry: {}", e.getMessage());
+            }
+            if (models.isEmpty()) {
+                sleep();
+            }
+        }
+        AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
+    }
+
+    /** Loads one artifact; returns how long it took. */
+    public long load(Model model, ModelArtifact artifact) {
+        try {
+            Path file = Path.of(URI.create(artifact.getUri()));
+            verify(file, artifact.getSha256());
+            long started = System.nanoTime();
+            var engine = new LlamaCppEngine(model.getId(), file, properties.effectiveThreads(), properties.slots(),
+                    Math.min(properties.contextPerSlot(), model.getContextLength() > 0 ? model.getContextLength() : Integer.MAX_VALUE));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            models.put(new LoadedModels.Entry(engine, artifact.getVariantId(), model.getOwnedBy(), model.getCreatedEpochSeconds()))
+                    .ifPresent(old -> old.engine().close());
+            log.info("Loaded model {} ({}) from {} in {} ms", model.getId(), artifact.getVariantId(), file, millis);
+            return millis;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + artifact.getUri() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void verify(Path file, String expectedSha256) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("model file " + file + " does not exist");
+        }
+        if (!expectedSha256.isBlank()) {
+            String actual = Sha256.of(file);
+            if (!actual.equalsIgnoreCase(expectedSha256)) {
+                throw new IllegalStateException("checksum mismatch for " + file + ": registry says " + expectedSha256 + ", file has " + actual);
+            }
+        }
+    }
+
+    private void sleep() {
+        try {
+            Thread.sleep(properties.loadRetryInterval());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
