@@ -1,15 +1,13 @@
 package dev.llmplatform.worker.cpu.infra;
 
 import dev.llmplatform.commons.files.Sha256;
+import dev.llmplatform.commons.registry.RegistryModels;
 import dev.llmplatform.proto.v1.DeviceClass;
-import dev.llmplatform.proto.v1.ListModelsRequest;
 import dev.llmplatform.proto.v1.Model;
 import dev.llmplatform.proto.v1.ModelArtifact;
-import dev.llmplatform.proto.v1.ModelRegistryGrpc;
 import dev.llmplatform.worker.cpu.config.WorkerProperties;
 import dev.llmplatform.worker.cpu.domain.LoadedModels;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -56,34 +54,39 @@ public class ModelLoader {
     }
 
     private void loadFromRegistry() {
-        var registry = ModelRegistryGrpc.newBlockingStub(channels.createChannel(properties.registryTarget()));
-        while (models.isEmpty() && !Thread.currentThread().isInterrupted()) {
-            try {
-                var listed = registry.withDeadlineAfter(10, TimeUnit.SECONDS).listModels(ListModelsRequest.getDefaultInstance());
-                for (Model model : listed.getModelsList()) {
-                    model.getArtifactsList().stream()
-                            .filter(a -> a.getDeviceClass() == DeviceClass.DEVICE_CLASS_CPU && a.getFormat().equalsIgnoreCase("GGUF"))
-                            .findFirst()
-                            .ifPresent(artifact -> load(model, artifact));
+        try {
+            var channel = channels.createChannel(properties.registryTarget());
+            while (models.isEmpty()) {
+                for (Model model : RegistryModels.await(channel, properties.loadRetryInterval(), this::waiting)) {
+                    RegistryModels.gguf(model, DeviceClass.DEVICE_CLASS_CPU).ifPresent(artifact -> {
+                        try {
+                            load(model, artifact);
+                        } catch (RuntimeException e) {
+                            notReadyReason = "cannot load " + model.getId() + ": " + e.getMessage();
+                            log.error("Cannot load model {}: {}", model.getId(), e.getMessage());
+                        }
+                    });
                 }
                 if (models.isEmpty()) {
-                    notReadyReason = "the registry lists no model with a CPU GGUF artifact";
+                    waiting("the registry lists no model with a loadable CPU GGUF artifact");
+                    Thread.sleep(properties.loadRetryInterval());
                 }
-            } catch (RuntimeException e) {
-                notReadyReason = "registry at " + properties.registryTarget() + " not reachable: " + e.getMessage();
-                log.info("Waiting for the registry: {}", e.getMessage());
             }
-            if (models.isEmpty()) {
-                sleep();
-            }
+            AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
+    }
+
+    private void waiting(String reason) {
+        notReadyReason = reason;
+        log.info("Not ready yet: {}", reason);
     }
 
     /** Loads one artifact; returns how long it took. */
     public long load(Model model, ModelArtifact artifact) {
         try {
-            Path file = Path.of(URI.create(artifact.getUri()));
+            Path file = RegistryModels.localFile(artifact);
             verify(file, artifact.getSha256());
             long started = System.nanoTime();
             var engine = new LlamaCppEngine(model.getId(), file, properties.effectiveThreads(), properties.slots(),
@@ -107,14 +110,6 @@ public class ModelLoader {
             if (!actual.equalsIgnoreCase(expectedSha256)) {
                 throw new IllegalStateException("checksum mismatch for " + file + ": registry says " + expectedSha256 + ", file has " + actual);
             }
-        }
-    }
-
-    private void sleep() {
-        try {
-            Thread.sleep(properties.loadRetryInterval());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -1,0 +1,55 @@
+package dev.llmplatform.commons.registry;
+
+import dev.llmplatform.proto.v1.DeviceClass;
+import dev.llmplatform.proto.v1.ListModelsRequest;
+import dev.llmplatform.proto.v1.Model;
+import dev.llmplatform.proto.v1.ModelArtifact;
+import dev.llmplatform.proto.v1.ModelRegistryGrpc;
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/** How services that load models (workers, tokenizer) read the registry at start. */
+public final class RegistryModels {
+
+    private RegistryModels() {
+    }
+
+    /**
+     * Lists the registered models, asking again every {@code retry} while the registry is not reachable (services
+     * start in any order); {@code onWait} hears why each attempt failed.
+     */
+    public static List<Model> await(Channel registry, Duration retry, Consumer<String> onWait) throws InterruptedException {
+        var stub = ModelRegistryGrpc.newBlockingStub(registry);
+        while (true) {
+            try {
+                return stub.withDeadlineAfter(10, TimeUnit.SECONDS).listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
+            } catch (StatusRuntimeException e) {
+                onWait.accept(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+                Thread.sleep(retry);
+            }
+        }
+    }
+
+    /** The model's GGUF artifact for a device class, if it has one. */
+    public static Optional<ModelArtifact> gguf(Model model, DeviceClass deviceClass) {
+        return model.getArtifactsList().stream()
+                .filter(a -> a.getDeviceClass() == deviceClass && a.getFormat().equalsIgnoreCase("GGUF"))
+                .findFirst();
+    }
+
+    /** The local file of an artifact; only file: URIs can be loaded by the engine directly. */
+    public static Path localFile(ModelArtifact artifact) {
+        URI uri = URI.create(artifact.getUri());
+        if (!"file".equals(uri.getScheme())) {
+            throw new IllegalArgumentException("artifact " + artifact.getUri() + " is not a local file");
+        }
+        return Path.of(uri);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.llmplatform.tokenizer.infra;
+
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.ModelParameters;
+import de.kherud.llama.TokenizerAccess;
+import de.kherud.llama.args.LogFormat;
+import dev.llmplatform.commons.gguf.GgufMetadata;
+import dev.llmplatform.tokenizer.domain.ModelTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+
+/**
+ * The tokenizer and chat template that llama.cpp reads from a GGUF file: exactly what the workers' engine uses,
+ * so token counts and prompts agree with generation.
+ */
+public final class LlamaCppTokenizer implements ModelTokenizer {
+
+    private static final Logger log = LoggerFactory.getLogger(LlamaCppTokenizer.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    static {
+        LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> log.debug("llama.cpp {}: {}", level, message.strip()));
+    }
+
+    private final String modelId;
+    private final LlamaModel model;
+    private final boolean addBos;
+    private final int bosId;
+    private final int vocabularySize;
+    private final Object templateLock = new Object();
+
+    public LlamaCppTokenizer(String modelId, Path gguf) throws IOException {
+        GgufMetadata metadata = GgufMetadata.read(gguf);
+        this.modelId = modelId;
+        // llama.cpp's own default for SentencePiece ("llama") vocabularies is to add BOS.
+        this.addBos = metadata.bool("tokenizer.ggml.add_bos_token")
+                .orElse("llama".equals(metadata.string("tokenizer.ggml.model").orElse("")));
+        this.bosId = metadata.integer("tokenizer.ggml.bos_token_id").map(Long::intValue).orElse(-1);
+        this.vocabularySize = metadata.values().get("tokenizer.ggml.tokens") instanceof GgufMetadata.ArrayLength a ? (int) a.length() : 0;
+        this.model = new LlamaModel(new ModelParameters()
+                .setModel(gguf.toString())
+                .setCtxSize(256)
+                .setParallel(1)
+                .setThreads(1)
+                .setGpuLayers(0)
+                .enableJinja());
+    }
+
+    @Override
+    public String modelId() {
+        return modelId;
+    }
+
+    @Override
+    public int[] encode(String text, boolean addSpecial) {
+        int[] ids = model.encode(text);
+        if (addSpecial && addBos && bosId >= 0 && (ids.length == 0 || ids[0] != bosId)) {
+            int[] withBos = new int[ids.length + 1];
+            withBos[0] = bosId;
+            System.arraycopy(ids, 0, withBos, 1, ids.length);
+            return withBos;
+        }
+        return ids;
+    }
+
+    @Override
+    public byte[] decodeBytes(int[] tokenIds) {
+        return TokenizerAccess.decodeBytes(model, tokenIds);
+    }
+
+    @Override
+    public String applyChatTemplate(List<Message> messages, boolean addGenerationPrompt) {
+        ArrayNode array = JSON.createArrayNode();
+        messages.forEach(m -> array.addObject().put("role", m.role()).put("content", m.content()));
+        String rendered;
+        synchronized (templateLock) {
+            rendered = TokenizerAccess.applyTemplate(model, JSON.writeValueAsString(array), addGenerationPrompt);
+        }
+        return PromptExtractor.prompt(rendered);
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+
+    /** The binding returns the server's JSON request body; the rendered text is its "prompt". */
+    static final class PromptExtractor {
+        static String prompt(String rendered) {
+            String trimmed = rendered.strip();
+            if (trimmed.startsWith("{")) {
+                var node = JSON.readTree(trimmed);
+                if (node.has("prompt")) {
+                    return node.get("prompt").asString();
+                }
+            }
+            return rendered;
+        }
+    }
+}
