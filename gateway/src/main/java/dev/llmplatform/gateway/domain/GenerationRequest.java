@@ -1,0 +1,33 @@
+package dev.llmplatform.gateway.domain;
+
+import java.util.List;
+import java.util.Objects;
+
+/** One generation as the gateway asks the scheduler for it, whichever OpenAI endpoint it came through. */
+public record GenerationRequest(String requestId, String model, Input input, Sampling sampling) {
+
+    public GenerationRequest {
+        Objects.requireNonNull(requestId);
+        Objects.requireNonNull(model);
+        Objects.requireNonNull(input);
+        Objects.requireNonNull(sampling);
+    }
+
+    public sealed interface Input permits Chat, Prompt {
+    }
+
+    /** A chat completion: the scheduler applies the model's chat template. */
+    public record Chat(List<ChatMessage> messages) implements Input {
+        public Chat {
+            messages = List.copyOf(messages);
+        }
+    }
+
+    /** A legacy completion: raw text. */
+    public record Prompt(String text) implements Input {
+    }
+
+    /** @param name the optional participant name, empty when absent */
+    public record ChatMessage(String role, String content, String name) {
+    }
+}

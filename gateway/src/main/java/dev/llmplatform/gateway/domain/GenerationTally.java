@@ -1,0 +1,37 @@
+package dev.llmplatform.gateway.domain;
+
+import java.util.Optional;
+
+/**
+ * Adds up a generation's chunks: the whole text for a non-streamed answer, and the usage and finish
+ * reason that both kinds of answer end with.
+ */
+public final class GenerationTally {
+
+    private final StringBuilder text = new StringBuilder();
+    private int completionTokens;
+    private GeneratedChunk.Finish finish;
+
+    public void add(GeneratedChunk chunk) {
+        if (finish != null) {
+            return; // nothing comes after the last chunk; ignore a scheduler that says otherwise
+        }
+        text.append(chunk.text());
+        completionTokens += chunk.tokenCount();
+        finish = chunk.finish().orElse(null);
+    }
+
+    public String text() {
+        return text.toString();
+    }
+
+    public FinishReason finishReason() {
+        return finish == null ? FinishReason.STOP : finish.reason();
+    }
+
+    /** The scheduler's count when it sent one; otherwise the generated tokens counted here, prompt unknown. */
+    public TokenUsage usage() {
+        return Optional.ofNullable(finish).flatMap(GeneratedChunk.Finish::usage)
+                .orElseGet(() -> new TokenUsage(0, completionTokens, completionTokens));
+    }
+}
