@@ -19,4 +19,13 @@ public final class TokenPrompt {
                 Arrays.stream(tokenIds).mapToObj(Integer::toString).collect(Collectors.joining(",", "[", "]")));
         return parameters;
     }
+
+    /**
+     * Whether this is the closing result of a stream. It carries no token of its own: every sampled token,
+     * end-of-sequence and control tokens included, arrives in a result before it (with empty text when the token
+     * renders as nothing).
+     */
+    public static boolean isFinal(LlamaOutput output) {
+        return output.stop;
+    }
 }

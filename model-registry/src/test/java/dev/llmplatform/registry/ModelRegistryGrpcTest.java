@@ -38,6 +38,11 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(properties = {"spring.grpc.server.port=0", "server.port=0", "registry.default-model.seed=false"})
 class ModelRegistryGrpcTest {
 
+    @org.junit.jupiter.api.BeforeAll
+    static void requirePostgres() {
+        PostgresTestDatabase.assumeReachable();
+    }
+
     @DynamicPropertySource
     static void postgres(DynamicPropertyRegistry registry) {
         PostgresTestDatabase.register(registry);

@@ -4,6 +4,7 @@ import dev.llmplatform.gateway.config.GatewayProperties;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import java.net.ConnectException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBufferLimitException;
@@ -43,6 +44,11 @@ public class ApiErrors {
                 case DataBufferLimitException _ -> { return ApiException.tooLarge(properties.maxRequestBytes().toBytes()); }
                 case StatusRuntimeException sre -> { return fromGrpc(sre.getStatus()); }
                 case StatusException se -> { return fromGrpc(se.getStatus()); }
+                // a proxied route whose upstream (the registry) is down
+                case ConnectException _ -> {
+                    return new ApiException(HttpStatus.BAD_GATEWAY, ApiException.SERVER_ERROR,
+                            "The upstream service is not reachable.", null, "service_unavailable");
+                }
                 default -> { }
             }
         }
@@ -68,7 +74,8 @@ public class ApiErrors {
                         orElse(description, "The server is saturated; retry later."), null, "rate_limit_exceeded", headers);
             }
             case UNAVAILABLE -> new ApiException(HttpStatus.SERVICE_UNAVAILABLE, ApiException.SERVER_ERROR,
-                    orElse(description, "The model is not available right now."), null, "service_unavailable");
+                    "The service is temporarily unavailable: " + orElse(description, "no worker serves the model."),
+                    null, "service_unavailable");
             case DEADLINE_EXCEEDED -> new ApiException(HttpStatus.GATEWAY_TIMEOUT, ApiException.SERVER_ERROR,
                     "The request timed out.", null, "timeout");
             default -> new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, ApiException.SERVER_ERROR, GENERIC_SERVER_ERROR, null, null);

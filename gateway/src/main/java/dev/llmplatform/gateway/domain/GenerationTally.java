@@ -21,6 +21,11 @@ public final class GenerationTally {
         finish = chunk.finish().orElse(null);
     }
 
+    /** True once the last chunk has been added. */
+    public boolean isFinished() {
+        return finish != null;
+    }
+
     public String text() {
         return text.toString();
     }

@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.springframework.stereotype.Component;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -114,7 +115,7 @@ public class SchedulerClient {
 
     /** Relays a gRPC response stream into a Reactor sink, and the sink's cancellation back to the call. */
     private record SinkObserver<Q, R>(Consumer<R> next, Consumer<Throwable> error, Runnable complete,
-                                      Consumer<reactor.core.Disposable> onCancel)
+                                      Consumer<Disposable> onCancel)
             implements ClientResponseObserver<Q, R> {
 
         @Override

@@ -19,7 +19,7 @@ class SchedulerConfiguration {
 
     /** Part of readiness: a scheduler without a single ready worker cannot serve anything. */
     @Bean
-    HealthIndicator workerPool(WorkerPool pool) {
+    HealthIndicator workersHealthIndicator(WorkerPool pool) {
         return () -> {
             var workers = pool.snapshot();
             long ready = workers.stream().filter(WorkerSnapshot::ready).count();

@@ -22,6 +22,10 @@ public class Tokenizers implements AutoCloseable {
         }
     }
 
+    public java.util.Set<String> models() {
+        return java.util.Set.copyOf(byModel.keySet());
+    }
+
     public boolean isEmpty() {
         return byModel.isEmpty();
     }

@@ -77,11 +77,9 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
     public String applyChatTemplate(List<Message> messages, boolean addGenerationPrompt) {
         ArrayNode array = JSON.createArrayNode();
         messages.forEach(m -> array.addObject().put("role", m.role()).put("content", m.content()));
-        String rendered;
         synchronized (templateLock) {
-            rendered = TokenizerAccess.applyTemplate(model, JSON.writeValueAsString(array), addGenerationPrompt);
+            return TokenizerAccess.applyTemplate(model, JSON.writeValueAsString(array), addGenerationPrompt);
         }
-        return PromptExtractor.prompt(rendered);
     }
 
     @Override
@@ -92,19 +90,5 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
     @Override
     public void close() {
         model.close();
-    }
-
-    /** The binding returns the server's JSON request body; the rendered text is its "prompt". */
-    static final class PromptExtractor {
-        static String prompt(String rendered) {
-            String trimmed = rendered.strip();
-            if (trimmed.startsWith("{")) {
-                var node = JSON.readTree(trimmed);
-                if (node.has("prompt")) {
-                    return node.get("prompt").asString();
-                }
-            }
-            return rendered;
-        }
     }
 }

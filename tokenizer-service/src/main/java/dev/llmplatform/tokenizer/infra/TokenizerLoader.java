@@ -8,15 +8,12 @@ import dev.llmplatform.tokenizer.domain.Tokenizers;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.availability.AvailabilityChangeEvent;
-import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.ApplicationContext;
 import org.springframework.context.event.EventListener;
 import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.stereotype.Component;
 
-/** Loads the tokenizer of every registered GGUF model at start; readiness stays down until one is loaded. */
+/** Loads the tokenizer of every registered GGUF model at start; readiness ("tokenizers" indicator) waits for one. */
 @Component
 public class TokenizerLoader {
 
@@ -25,18 +22,15 @@ public class TokenizerLoader {
     private final TokenizerProperties properties;
     private final Tokenizers tokenizers;
     private final GrpcChannelFactory channels;
-    private final ApplicationContext context;
 
-    public TokenizerLoader(TokenizerProperties properties, Tokenizers tokenizers, GrpcChannelFactory channels, ApplicationContext context) {
+    public TokenizerLoader(TokenizerProperties properties, Tokenizers tokenizers, GrpcChannelFactory channels) {
         this.properties = properties;
         this.tokenizers = tokenizers;
         this.channels = channels;
-        this.context = context;
     }
 
     @EventListener(ApplicationReadyEvent.class)
     public void loadInBackground() {
-        AvailabilityChangeEvent.publish(context, ReadinessState.REFUSING_TRAFFIC);
         Thread.ofVirtual().name("tokenizer-loader").start(this::loadFromRegistry);
     }
 
@@ -62,7 +56,6 @@ public class TokenizerLoader {
                     Thread.sleep(properties.loadRetryInterval());
                 }
             }
-            AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -65,11 +65,12 @@ public final class LlamaCppEngine implements GenerationEngine {
                 return new GenerationOutcome.Cancelled(tokens);
             }
             LlamaOutput output = iterator.next();
-            if (!output.text.isEmpty()) {
-                // llama.cpp streams one result per sampled token, holding back only bytes of an unfinished
-                // UTF-8 character, which then arrive with the next token.
+            if (!TokenPrompt.isFinal(output)) {
+                // one result per sampled token; bytes of an unfinished UTF-8 character wait for the next token
                 tokens++;
                 sink.accept(output.text, 1);
+            } else if (!output.text.isEmpty()) {
+                sink.accept(output.text, 0);
             }
         }
         boolean lengthReached = tokens >= request.maxTokens()

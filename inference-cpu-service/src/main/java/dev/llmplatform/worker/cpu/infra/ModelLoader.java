@@ -13,17 +13,14 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.availability.AvailabilityChangeEvent;
-import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.ApplicationContext;
 import org.springframework.context.event.EventListener;
 import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.stereotype.Component;
 
 /**
  * Loads, at start, every model that the registry lists with a CPU GGUF artifact, after checking its SHA-256.
- * The worker refuses traffic (readiness down, gRPC health NOT_SERVING) until at least one model is loaded.
+ * The worker reports itself not ready (the "models" health indicator, part of readiness) until one model is loaded.
  */
 @Component
 public class ModelLoader {
@@ -33,14 +30,12 @@ public class ModelLoader {
     private final WorkerProperties properties;
     private final LoadedModels models;
     private final GrpcChannelFactory channels;
-    private final ApplicationContext context;
     private volatile String notReadyReason = "loading models from the registry";
 
-    public ModelLoader(WorkerProperties properties, LoadedModels models, GrpcChannelFactory channels, ApplicationContext context) {
+    public ModelLoader(WorkerProperties properties, LoadedModels models, GrpcChannelFactory channels) {
         this.properties = properties;
         this.models = models;
         this.channels = channels;
-        this.context = context;
     }
 
     public String notReadyReason() {
@@ -49,7 +44,6 @@ public class ModelLoader {
 
     @EventListener(ApplicationReadyEvent.class)
     public void loadInBackground() {
-        AvailabilityChangeEvent.publish(context, ReadinessState.REFUSING_TRAFFIC);
         Thread.ofVirtual().name("model-loader").start(this::loadFromRegistry);
     }
 
@@ -72,7 +66,6 @@ public class ModelLoader {
                     Thread.sleep(properties.loadRetryInterval());
                 }
             }
-            AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,11 +1,8 @@
 package dev.llmplatform.worker.gpu.infra;
 
-import org.springframework.boot.availability.AvailabilityChangeEvent;
-import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
-import org.springframework.context.ApplicationContext;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -17,18 +14,15 @@ import org.springframework.stereotype.Component;
 public class GpuReadiness implements HealthIndicator {
 
     private final GpuProbe probe;
-    private final ApplicationContext context;
     private volatile GpuProbe.Discovery discovery;
 
-    public GpuReadiness(GpuProbe probe, ApplicationContext context) {
+    public GpuReadiness(GpuProbe probe) {
         this.probe = probe;
-        this.context = context;
     }
 
     @EventListener(ApplicationReadyEvent.class)
     public void discover() {
         discovery = probe.discover();
-        AvailabilityChangeEvent.publish(context, ReadinessState.REFUSING_TRAFFIC);
     }
 
     public String reason() {

@@ -1,0 +1,51 @@
+package dev.llmplatform.gateway.api;
+
+import dev.llmplatform.gateway.api.OpenAiResponses.ModelCard;
+import dev.llmplatform.gateway.api.OpenAiResponses.ModelList;
+import dev.llmplatform.gateway.domain.ServedModel;
+import dev.llmplatform.gateway.infra.SchedulerClient;
+import java.util.List;
+import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+
+/** GET /v1/models and GET /v1/models/{id}: the models some ready worker serves now, as the scheduler sees them. */
+@Component
+public class ModelsHandler {
+
+    private final SchedulerClient scheduler;
+
+    public ModelsHandler(SchedulerClient scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    public Mono<ServerResponse> list(ServerRequest request) {
+        return served(request)
+                .map(models -> new ModelList("list", models.stream().map(ModelsHandler::card).toList()))
+                .flatMap(ModelsHandler::json);
+    }
+
+    /** The id may contain slashes ("org/model"), hence the path's {*id}, which keeps the leading slash. */
+    public Mono<ServerResponse> get(ServerRequest request) {
+        String id = request.pathVariable("id").replaceFirst("^/", "");
+        return served(request)
+                .flatMap(models -> Mono.justOrEmpty(models.stream().filter(m -> m.id().equals(id)).findFirst()))
+                .switchIfEmpty(Mono.error(() -> ApiException.modelNotFound("The model '" + id + "' does not exist.")))
+                .map(ModelsHandler::card)
+                .flatMap(ModelsHandler::json);
+    }
+
+    private Mono<List<ServedModel>> served(ServerRequest request) {
+        return scheduler.listServedModels(RequestIdFilter.requestId(request.exchange(), () -> "req-" + RequestIdFilter.randomId()));
+    }
+
+    private static ModelCard card(ServedModel model) {
+        return new ModelCard(model.id(), "model", model.createdEpochSeconds(), model.ownedBy());
+    }
+
+    private static Mono<ServerResponse> json(Object body) {
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body);
+    }
+}

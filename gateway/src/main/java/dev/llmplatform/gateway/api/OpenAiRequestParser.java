@@ -1,0 +1,301 @@
+package dev.llmplatform.gateway.api;
+
+import dev.llmplatform.gateway.domain.GenerationRequest;
+import dev.llmplatform.gateway.domain.GenerationRequest.ChatMessage;
+import dev.llmplatform.gateway.domain.Sampling;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Checks an OpenAI request body field by field and turns it into a {@link ParsedRequest}. Every refusal
+ * is a 400 that names the field ({@code param}), as OpenAI's own are. A JSON null counts as absent, since
+ * client libraries send explicit nulls for parameters left unset. Fields the platform does not act on
+ * (tools, logprobs, response_format, ...) are ignored rather than refused, as most OpenAI-compatible
+ * servers do.
+ */
+final class OpenAiRequestParser {
+
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "developer");
+    private static final int MAX_STOP_SEQUENCES = 4;
+    private static final int LEGACY_DEFAULT_MAX_TOKENS = 16; // OpenAI's default for /v1/completions
+
+    private OpenAiRequestParser() {
+    }
+
+    /** A checked request: what to generate, how, and how to answer. */
+    record ParsedRequest(String model, GenerationRequest.Input input, Sampling sampling, boolean stream, boolean includeUsage) {
+
+        GenerationRequest toGeneration(String requestId) {
+            return new GenerationRequest(requestId, model, input, sampling);
+        }
+    }
+
+    static ParsedRequest chat(JsonNode body) {
+        var fields = new Fields(body);
+        String model = fields.requiredString("model");
+        var messages = messages(body.get("messages"));
+        // max_completion_tokens supersedes max_tokens; 0 lets the model run to its context length
+        int maxTokens = fields.present("max_completion_tokens")
+                ? fields.positiveInt("max_completion_tokens", 0)
+                : fields.positiveInt("max_tokens", 0);
+        return finish(fields, model, new GenerationRequest.Chat(messages), maxTokens);
+    }
+
+    static ParsedRequest completion(JsonNode body) {
+        var fields = new Fields(body);
+        String model = fields.requiredString("model");
+        String prompt = prompt(body.get("prompt"));
+        if (fields.bool("echo", false)) {
+            throw ApiException.invalid("echo", "echo is not supported.");
+        }
+        int maxTokens = fields.positiveInt("max_tokens", LEGACY_DEFAULT_MAX_TOKENS);
+        return finish(fields, model, new GenerationRequest.Prompt(prompt), maxTokens);
+    }
+
+    private static ParsedRequest finish(Fields fields, String model, GenerationRequest.Input input, int maxTokens) {
+        if (fields.present("n") && fields.integer("n") != 1) {
+            throw ApiException.invalid("n", "Only n=1 is supported.");
+        }
+        fields.optionalString("user");
+        var sampling = new Sampling(
+                fields.number("temperature", 1.0, 0.0, 2.0),
+                topP(fields),
+                maxTokens,
+                fields.seed(),
+                stop(fields.node("stop")),
+                fields.number("frequency_penalty", 0.0, -2.0, 2.0),
+                fields.number("presence_penalty", 0.0, -2.0, 2.0));
+        boolean stream = fields.bool("stream", false);
+        boolean includeUsage = false;
+        JsonNode options = fields.node("stream_options");
+        if (options != null) {
+            if (!options.isObject()) {
+                throw ApiException.invalid("stream_options", "Invalid type for 'stream_options': expected an object.");
+            }
+            includeUsage = new Fields(options, "stream_options.").bool("include_usage", false);
+        }
+        return new ParsedRequest(model, input, sampling, stream, includeUsage);
+    }
+
+    // OpenAI's top_p=0 means "only the likeliest token"; the scheduler reads 0 as "no nucleus sampling",
+    // the opposite, so 0 is refused rather than silently inverted.
+    private static double topP(Fields fields) {
+        double topP = fields.number("top_p", 1.0, 0.0, 1.0);
+        if (topP == 0.0) {
+            throw ApiException.invalid("top_p", "Invalid 'top_p': must be greater than 0 and at most 1.");
+        }
+        return topP;
+    }
+
+    private static List<ChatMessage> messages(JsonNode node) {
+        if (node == null || node.isNull()) {
+            throw ApiException.invalid("messages", "Missing required parameter: 'messages'.");
+        }
+        if (!node.isArray()) {
+            throw ApiException.invalid("messages", "Invalid type for 'messages': expected an array of messages.");
+        }
+        if (node.isEmpty()) {
+            throw ApiException.invalid("messages", "Invalid 'messages': empty array. Expected at least one message.");
+        }
+        var messages = new ArrayList<ChatMessage>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            messages.add(message(node.get(i), "messages[" + i + "]"));
+        }
+        return messages;
+    }
+
+    private static ChatMessage message(JsonNode node, String param) {
+        if (!node.isObject()) {
+            throw ApiException.invalid(param, "Invalid type for '" + param + "': expected an object.");
+        }
+        var fields = new Fields(node, param + ".");
+        String role = fields.requiredString("role");
+        if (!ROLES.contains(role)) {
+            throw ApiException.invalid(param + ".role", "Invalid value for '" + param + ".role': '" + role
+                    + "'. Supported values are: 'system', 'user', 'assistant', 'tool' and 'developer'.");
+        }
+        String content = content(fields.node("content"), param + ".content", role);
+        String name = fields.optionalString("name");
+        // The scheduler's chat templates know system, user, assistant and tool; OpenAI's "developer" is its new name for system.
+        return new ChatMessage(role.equals("developer") ? "system" : role, content, name == null ? "" : name);
+    }
+
+    private static String content(JsonNode node, String param, String role) {
+        if (node == null) {
+            if (role.equals("assistant")) {
+                return ""; // an assistant turn that only called tools has no content
+            }
+            throw ApiException.invalid(param, "Missing required parameter: '" + param + "'.");
+        }
+        if (node.isString()) {
+            return node.stringValue();
+        }
+        if (!node.isArray()) {
+            throw ApiException.invalid(param, "Invalid type for '" + param + "': expected a string or an array of content parts.");
+        }
+        var text = new StringBuilder();
+        for (int i = 0; i < node.size(); i++) {
+            String partParam = param + "[" + i + "]";
+            JsonNode part = node.get(i);
+            if (!part.isObject()) {
+                throw ApiException.invalid(partParam, "Invalid type for '" + partParam + "': expected an object.");
+            }
+            var fields = new Fields(part, partParam + ".");
+            String type = fields.requiredString("type");
+            if (!type.equals("text")) {
+                throw ApiException.invalid(partParam + ".type", "Content parts of type '" + type + "' are not supported; only 'text' is.");
+            }
+            if (!text.isEmpty()) {
+                text.append('\n');
+            }
+            text.append(fields.requiredString("text"));
+        }
+        return text.toString();
+    }
+
+    private static String prompt(JsonNode node) {
+        if (node == null || node.isNull()) {
+            throw ApiException.invalid("prompt", "Missing required parameter: 'prompt'.");
+        }
+        if (node.isString()) {
+            return node.stringValue();
+        }
+        if (node.isArray() && node.size() == 1 && node.get(0).isString()) {
+            return node.get(0).stringValue();
+        }
+        if (node.isArray() && node.size() > 1) {
+            throw ApiException.invalid("prompt", "Only a single prompt is supported per request.");
+        }
+        throw ApiException.invalid("prompt", "Invalid type for 'prompt': expected a string or an array of one string.");
+    }
+
+    private static List<String> stop(JsonNode node) {
+        if (node == null) {
+            return List.of();
+        }
+        List<String> stop = new ArrayList<>();
+        if (node.isString()) {
+            stop.add(node.stringValue());
+        } else if (node.isArray()) {
+            if (node.size() > MAX_STOP_SEQUENCES) {
+                throw ApiException.invalid("stop", "Invalid 'stop': at most " + MAX_STOP_SEQUENCES + " sequences are allowed.");
+            }
+            for (JsonNode s : node) {
+                if (!s.isString()) {
+                    throw ApiException.invalid("stop", "Invalid type for 'stop': expected a string or an array of strings.");
+                }
+                stop.add(s.stringValue());
+            }
+        } else {
+            throw ApiException.invalid("stop", "Invalid type for 'stop': expected a string or an array of strings.");
+        }
+        if (stop.stream().anyMatch(String::isEmpty)) {
+            throw ApiException.invalid("stop", "Invalid 'stop': stop sequences must not be empty.");
+        }
+        return stop;
+    }
+
+    /** Typed access to an object's fields; {@code prefix} makes nested fields' error params read "messages[0].role". */
+    private record Fields(JsonNode object, String prefix) {
+
+        Fields(JsonNode object) {
+            this(object, "");
+        }
+
+        /** The field, or null when it is absent or JSON null. */
+        JsonNode node(String name) {
+            JsonNode node = object.get(name);
+            return node == null || node.isNull() ? null : node;
+        }
+
+        boolean present(String name) {
+            return node(name) != null;
+        }
+
+        String requiredString(String name) {
+            JsonNode node = node(name);
+            if (node == null) {
+                throw ApiException.invalid(prefix + name, "Missing required parameter: '" + prefix + name + "'.");
+            }
+            if (!node.isString()) {
+                throw wrongType(name, "a string");
+            }
+            if (node.stringValue().isBlank()) {
+                throw ApiException.invalid(prefix + name, "Invalid '" + prefix + name + "': must not be empty.");
+            }
+            return node.stringValue();
+        }
+
+        String optionalString(String name) {
+            JsonNode node = node(name);
+            if (node != null && !node.isString()) {
+                throw wrongType(name, "a string");
+            }
+            return node == null ? null : node.stringValue();
+        }
+
+        boolean bool(String name, boolean absent) {
+            JsonNode node = node(name);
+            if (node == null) {
+                return absent;
+            }
+            if (!node.isBoolean()) {
+                throw wrongType(name, "a boolean");
+            }
+            return node.booleanValue();
+        }
+
+        int integer(String name) {
+            JsonNode node = node(name);
+            if (!node.isIntegralNumber() || !node.isInt()) {
+                throw wrongType(name, "an integer");
+            }
+            return node.intValue();
+        }
+
+        int positiveInt(String name, int absent) {
+            if (!present(name)) {
+                return absent;
+            }
+            int value = integer(name);
+            if (value < 1) {
+                throw ApiException.invalid(prefix + name, "Invalid '" + prefix + name + "': " + value + " is less than the minimum of 1.");
+            }
+            return value;
+        }
+
+        double number(String name, double absent, double min, double max) {
+            JsonNode node = node(name);
+            if (node == null) {
+                return absent;
+            }
+            if (!node.isNumber()) {
+                throw wrongType(name, "a number");
+            }
+            double value = node.doubleValue();
+            if (value < min || value > max) {
+                throw ApiException.invalid(prefix + name, "Invalid '" + prefix + name + "': " + node + " is outside the range ["
+                        + min + ", " + max + "].");
+            }
+            return value;
+        }
+
+        OptionalLong seed() {
+            JsonNode node = node("seed");
+            if (node == null) {
+                return OptionalLong.empty();
+            }
+            if (!node.isIntegralNumber() || !(node.isInt() || node.isLong())) {
+                throw wrongType("seed", "a 64-bit integer");
+            }
+            return OptionalLong.of(node.longValue()); // the proto's uint64 takes the same 64 bits
+        }
+
+        private ApiException wrongType(String name, String expected) {
+            return ApiException.invalid(prefix + name, "Invalid type for '" + prefix + name + "': expected " + expected + ".");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.llmplatform.gateway.api;
+
+import static org.springframework.web.reactive.function.server.RequestPredicates.path;
+
+import java.util.Set;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
+import org.springframework.web.reactive.function.server.HandlerFunction;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.server.MethodNotAllowedException;
+import reactor.core.publisher.Mono;
+
+/**
+ * The OpenAI API. Functional routes are mapped at order -1, ahead of Spring Cloud Gateway's route mapping
+ * (order 1), so the proxy routes in application.yml (/admin/**) can never shadow them.
+ */
+@Configuration(proxyBeanMethods = false)
+class OpenAiRoutes {
+
+    @Bean
+    RouterFunction<ServerResponse> openAiApi(GenerationHandler generations, ModelsHandler models) {
+        return RouterFunctions.route()
+                .POST("/v1/chat/completions", generations::chatCompletions)
+                .POST("/v1/completions", generations::completions)
+                .GET("/v1/models", models::list)
+                .GET("/v1/models/{*id}", models::get)
+                // a known path with the wrong method is a 405, not the 404 an unmatched route would give
+                .route(path("/v1/chat/completions").or(path("/v1/completions")), onlyAllows(HttpMethod.POST))
+                .route(path("/v1/models").or(path("/v1/models/**")), onlyAllows(HttpMethod.GET))
+                .build();
+    }
+
+    private static HandlerFunction<ServerResponse> onlyAllows(HttpMethod method) {
+        return request -> Mono.error(new MethodNotAllowedException(request.method(), Set.of(method)));
+    }
+}

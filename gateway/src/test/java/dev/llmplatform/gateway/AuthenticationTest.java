@@ -1,0 +1,98 @@
+package dev.llmplatform.gateway;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.http.HttpHeaders;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/** With keys configured: /v1 wants an API key, /admin an admin key, /actuator nothing. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"gateway.api-keys=sk-one,sk-two", "gateway.admin-keys=adm-one"})
+@AutoConfigureWebTestClient
+class AuthenticationTest {
+
+    static final FakeScheduler scheduler = FakeScheduler.start();
+    static final HttpServer registry = fakeRegistryAdmin();
+
+    @DynamicPropertySource
+    static void targets(DynamicPropertyRegistry properties) {
+        properties.add("gateway.scheduler-target", scheduler::target);
+        properties.add("gateway.registry-http-url", () -> "http://127.0.0.1:" + registry.getAddress().getPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        scheduler.stop();
+        registry.stop(0);
+    }
+
+    @Autowired
+    WebTestClient http;
+
+    @Test
+    void refusesARequestWithoutAKey() {
+        http.get().uri("/v1/models").exchange()
+                .expectStatus().isUnauthorized()
+                .expectHeader().exists("x-request-id")
+                .expectBody()
+                .jsonPath("$.error.type").isEqualTo("invalid_request_error")
+                .jsonPath("$.error.code").isEqualTo("invalid_api_key");
+    }
+
+    @Test
+    void refusesAWrongKey() {
+        http.post().uri("/v1/chat/completions").header(HttpHeaders.AUTHORIZATION, "Bearer sk-three")
+                .bodyValue("{}").exchange()
+                .expectStatus().isUnauthorized()
+                .expectBody().jsonPath("$.error.code").isEqualTo("invalid_api_key");
+    }
+
+    @Test
+    void acceptsEachConfiguredKey() {
+        http.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isOk();
+        http.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-two").exchange().expectStatus().isOk();
+    }
+
+    @Test
+    void keepsTheAdminApiForAdminKeysAndRoutesItToTheRegistry() {
+        http.get().uri("/admin/models").exchange().expectStatus().isUnauthorized();
+        http.get().uri("/admin/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isUnauthorized();
+        http.get().uri("/admin/models").header(HttpHeaders.AUTHORIZATION, "Bearer adm-one").exchange()
+                .expectStatus().isOk()
+                .expectBody(String.class).isEqualTo("registry saw GET /admin/models");
+    }
+
+    @Test
+    void leavesActuatorOpen() {
+        http.get().uri("/actuator/health").exchange().expectStatus().isOk();
+        http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk();
+    }
+
+    /** Stands in for the registry's admin REST API, only to show that /admin/** is proxied there. */
+    private static HttpServer fakeRegistryAdmin() {
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.createContext("/admin", exchange -> {
+                byte[] body = ("registry saw " + exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath())
+                        .getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+                exchange.close();
+            });
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.llmplatform.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmplatform.gateway.config.GatewayProperties;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+
+class GatewayPropertiesTest {
+
+    @Test
+    void bindsCommaSeparatedKeysFromTheEnvironment() {
+        GatewayProperties properties = bind(Map.of("GATEWAY_API_KEYS", "sk-a,sk-b", "GATEWAY_ADMIN_KEYS", "adm"));
+
+        assertThat(properties.apiKeys()).containsExactly("sk-a", "sk-b");
+        assertThat(properties.adminKeys()).containsExactly("adm");
+    }
+
+    @Test
+    void hasDocumentedDefaults() {
+        GatewayProperties properties = bind(Map.of());
+
+        assertThat(properties.apiKeys()).isEmpty();
+        assertThat(properties.schedulerTarget()).isEqualTo("static://127.0.0.1:9095");
+        assertThat(properties.generationTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(properties.maxRequestBytes().toBytes()).isEqualTo(1024 * 1024);
+    }
+
+    private static GatewayProperties bind(Map<String, Object> env) {
+        var environment = new StandardEnvironment();
+        environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource("test-env", env));
+        return new Binder(ConfigurationPropertySources.get(environment))
+                .bindOrCreate("gateway", GatewayProperties.class);
+    }
+}

@@ -1,0 +1,214 @@
+package dev.llmplatform.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The whole chain — gateway → scheduler → tokenizer → CPU worker, each its own process, gRPC over loopback —
+ * against the same model called directly through llama.cpp: greedy decoding must give exactly the same tokens.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
+class EndToEndCompletionTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String CHAT_QUESTION = "Recite Genesis 1:1";
+    /** The model's chat template (ChatML, stored in its GGUF metadata) written out by hand, as the reference. */
+    private static final String CHAT_PROMPT = "<|im_start|>user\n" + CHAT_QUESTION + "<|im_end|>\n<|im_start|>assistant\n";
+    private static final int MAX_TOKENS = 40;
+
+    private LocalPlatform platform;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    void startPlatform() throws Exception {
+        platform = new LocalPlatform("sk-e2e-" + System.nanoTime()).start();
+    }
+
+    @AfterAll
+    void stopPlatform() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    void greedyChatCompletionIsExactlyWhatTheEngineGeneratesDirectly() throws Exception {
+        Direct direct = generateDirectly(CHAT_PROMPT, MAX_TOKENS);
+
+        JsonNode response = post("/v1/chat/completions", """
+                {"model": "%s", "temperature": 0, "max_tokens": %d,
+                 "messages": [{"role": "user", "content": "%s"}]}""".formatted(LocalPlatform.MODEL, MAX_TOKENS, CHAT_QUESTION));
+
+        assertThat(direct.text()).isNotBlank();
+        assertThat(response.at("/object").asString()).isEqualTo("chat.completion");
+        assertThat(response.at("/choices/0/message/role").asString()).isEqualTo("assistant");
+        assertThat(response.at("/choices/0/message/content").asString()).isEqualTo(direct.text());
+        assertThat(response.at("/usage/completion_tokens").asInt()).isEqualTo(direct.tokens());
+        assertThat(response.at("/usage/prompt_tokens").asInt()).isEqualTo(direct.promptTokens());
+        assertThat(response.at("/choices/0/finish_reason").asString())
+                .isEqualTo(direct.tokens() >= MAX_TOKENS ? "length" : "stop");
+    }
+
+    @Test
+    void streamedGreedyChatCompletionCarriesTheSameTokensAndEndsWithDone() throws Exception {
+        Direct direct = generateDirectly(CHAT_PROMPT, MAX_TOKENS);
+
+        List<String> events = stream("/v1/chat/completions", """
+                {"model": "%s", "temperature": 0, "max_tokens": %d, "stream": true,
+                 "stream_options": {"include_usage": true},
+                 "messages": [{"role": "user", "content": "%s"}]}""".formatted(LocalPlatform.MODEL, MAX_TOKENS, CHAT_QUESTION));
+
+        assertThat(events).last().isEqualTo("[DONE]");
+        var text = new StringBuilder();
+        String finishReason = null;
+        JsonNode usage = null;
+        for (String event : events.subList(0, events.size() - 1)) {
+            JsonNode chunk = JSON.readTree(event);
+            assertThat(chunk.at("/object").asString()).isEqualTo("chat.completion.chunk");
+            if (chunk.at("/choices").isEmpty()) {
+                usage = chunk.at("/usage");
+                continue;
+            }
+            text.append(chunk.at("/choices/0/delta/content").asString(""));
+            if (!chunk.at("/choices/0/finish_reason").isNull() && !chunk.at("/choices/0/finish_reason").isMissingNode()) {
+                finishReason = chunk.at("/choices/0/finish_reason").asString();
+            }
+        }
+        assertThat(text).hasToString(direct.text());
+        assertThat(finishReason).isIn("stop", "length");
+        assertThat(usage).isNotNull();
+        assertThat(usage.at("/completion_tokens").asInt()).isEqualTo(direct.tokens());
+    }
+
+    @Test
+    void greedyLegacyCompletionContinuesTheRawPromptLikeTheEngine() throws Exception {
+        String prompt = "In the beginning";
+        Direct direct = generateDirectly(prompt, 24);
+
+        JsonNode response = post("/v1/completions", """
+                {"model": "%s", "prompt": "%s", "temperature": 0, "max_tokens": 24}""".formatted(LocalPlatform.MODEL, prompt));
+
+        assertThat(response.at("/object").asString()).isEqualTo("text_completion");
+        assertThat(response.at("/choices/0/text").asString()).isEqualTo(direct.text());
+        assertThat(response.at("/usage/completion_tokens").asInt()).isEqualTo(direct.tokens());
+    }
+
+    @Test
+    void listsTheServedModel() throws Exception {
+        var response = http.send(authorized(platform.gateway("/v1/models")).GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode models = JSON.readTree(response.body());
+        assertThat(models.at("/object").asString()).isEqualTo("list");
+        assertThat(models.at("/data/0/id").asString()).isEqualTo(LocalPlatform.MODEL);
+    }
+
+    @Test
+    void badInputGetsOpenAiStyleErrors() throws Exception {
+        assertError(send("/v1/chat/completions", "{\"model\": \"tiny-kjv-chat\", \"messages\": ["), 400);
+        assertError(send("/v1/chat/completions", "{\"model\": \"tiny-kjv-chat\"}"), 400);
+        assertError(send("/v1/chat/completions", """
+                {"model": "tiny-kjv-chat", "max_tokens": -5, "messages": [{"role": "user", "content": "hi"}]}"""), 400);
+        var unknownModel = send("/v1/chat/completions", """
+                {"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]}""");
+        assertError(unknownModel, 404);
+        assertThat(JSON.readTree(unknownModel.body()).at("/error/code").asString()).isEqualTo("model_not_found");
+        var tooLong = send("/v1/completions", """
+                {"model": "tiny-kjv-chat", "prompt": "%s", "max_tokens": 10}""".formatted("and it was so ".repeat(400)));
+        assertError(tooLong, 400);
+        assertThat(JSON.readTree(tooLong.body()).at("/error/message").asString()).contains("maximum context length");
+    }
+
+    @Test
+    void rejectsRequestsWithoutTheApiKey() throws Exception {
+        var response = http.send(HttpRequest.newBuilder(platform.gateway("/v1/models")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(response, 401);
+    }
+
+    private static void assertError(HttpResponse<String> response, int status) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.at("/error/message").asString()).isNotBlank();
+        assertThat(body.at("/error/type").isMissingNode()).isFalse();
+    }
+
+    private JsonNode post(String path, String body) throws Exception {
+        var response = send(path, body);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    private HttpResponse<String> send(String path, String body) throws Exception {
+        return http.send(authorized(platform.gateway(path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The data of each SSE event, in order. */
+    private List<String> stream(String path, String body) throws Exception {
+        var response = http.send(authorized(platform.gateway(path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        List<String> events = new ArrayList<>();
+        try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (line.startsWith("data: ")) {
+                    events.add(line.substring("data: ".length()));
+                }
+            }
+        }
+        return events;
+    }
+
+    private HttpRequest.Builder authorized(URI uri) {
+        return HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2)).header("Authorization", "Bearer " + platform.apiKey());
+    }
+
+    record Direct(String text, int tokens, int promptTokens) {
+    }
+
+    /** The reference: llama.cpp on the same file, same slot layout as the worker, text prompt tokenized by itself. */
+    private Direct generateDirectly(String prompt, int maxTokens) {
+        try (var model = new LlamaModel(new ModelParameters()
+                .setModel(platform.modelFile().toString())
+                .setThreads(2)
+                .setParallel(2)
+                .setCtxSize(2 * 512))) {
+            var text = new StringBuilder();
+            int results = 0;
+            for (LlamaOutput output : model.generate(new InferenceParameters(prompt)
+                    .setTemperature(0).setNPredict(maxTokens).setTopK(0).setMinP(0).setTopP(1).setRepeatPenalty(1))) {
+                text.append(output.text);
+                results++;
+            }
+            // llama.cpp streams one result per sampled token and a closing result without a token
+            return new Direct(text.toString(), results - 1, model.encode(prompt).length);
+        }
+    }
+}
