@@ -366,7 +366,7 @@ def main():
     ap.add_argument("--n-ctx", type=int, default=512)
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=800)
+    ap.add_argument("--steps", type=int, default=700)
     ap.add_argument("--warmup", type=int, default=40)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr", type=float, default=1e-4)
@@ -390,8 +390,10 @@ def main():
 
     sp, sp_path = train_tokenizer(verses, args.workdir, args.vocab)
     tok = Tok(sp)
-    with open(sp_path, "rb") as f:
-        print("tokenizer sha256:", hashlib.sha256(f.read()).hexdigest(), flush=True)
+    vocab_digest = hashlib.sha256("\n".join(
+        f"{sp.id_to_piece(i)}\t{sp.get_score(i)}" for i in range(sp.get_piece_size())
+    ).encode("utf-8")).hexdigest()
+    print("tokenizer vocab sha256:", vocab_digest, flush=True)
     assert sp.get_piece_size() == args.vocab
     im_end = sp.piece_to_id(IM_END)
 

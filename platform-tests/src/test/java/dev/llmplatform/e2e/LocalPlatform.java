@@ -38,8 +38,9 @@ final class LocalPlatform implements AutoCloseable {
         this.apiKey = apiKey;
     }
 
+    /** The default model, or another GGUF file given as -Dplatform.model (served under the same name). */
     Path modelFile() {
-        return root.resolve("models/tiny-kjv-chat/tiny-kjv-chat.gguf");
+        return Path.of(System.getProperty("platform.model", root.resolve("models/tiny-kjv-chat/tiny-kjv-chat.gguf").toString()));
     }
 
     String apiKey() {

@@ -1,0 +1,282 @@
+{{/*
+Chart name, truncated to the 63 characters of a DNS label.
+*/}}
+{{- define "llm-platform.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Release's full name; every resource is "<fullname>-<component>".
+*/}}
+{{- define "llm-platform.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "llm-platform.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Name of a component's Deployment and Service, which is also its DNS name in the namespace.
+Usage: include "llm-platform.componentName" (dict "root" $ "component" "gateway")
+*/}}
+{{- define "llm-platform.componentName" -}}
+{{- printf "%s-%s" (include "llm-platform.fullname" .root) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "llm-platform.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "llm-platform.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "llm-platform.labels" -}}
+helm.sh/chart: {{ include "llm-platform.chart" .root }}
+{{ include "llm-platform.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: llm-platform
+{{- end }}
+
+{{/*
+Labels of resources that belong to no single component (ServiceAccount, Secrets, ServiceMonitor).
+*/}}
+{{- define "llm-platform.commonLabels" -}}
+helm.sh/chart: {{ include "llm-platform.chart" . }}
+app.kubernetes.io/name: {{ include "llm-platform.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: llm-platform
+{{- end }}
+
+{{- define "llm-platform.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "llm-platform.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference. Usage: include "llm-platform.image" (dict "root" $ "image" .Values.gateway.image)
+*/}}
+{{- define "llm-platform.image" -}}
+{{- $repository := .image.repository }}
+{{- with .root.Values.image.registry }}
+{{- $repository = printf "%s/%s" (trimSuffix "/" .) $repository }}
+{{- end }}
+{{- $tag := .image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion }}
+{{- printf "%s:%s" $repository (toString $tag) }}
+{{- end }}
+
+{{/*
+gRPC target of a component, in Spring gRPC's "static://host:port" syntax.
+Usage: include "llm-platform.grpcTarget" (dict "root" $ "component" "model-registry" "port" 9091)
+*/}}
+{{- define "llm-platform.grpcTarget" -}}
+{{- printf "static://%s:%v" (include "llm-platform.componentName" .) .port }}
+{{- end }}
+
+{{/*
+Deployment of one service.
+Parameters (a dict):
+  root       the top-level context ($)
+  component  the component name (gateway, model-registry, ...): the container's name and the resources' suffix
+  values     the component's values (.Values.gateway, ...)
+  httpPort   HTTP port: actuator, probes, metrics
+  grpcPort   gRPC port, 0 for none
+  env        the component's own environment, a rendered YAML list (may be empty)
+*/}}
+{{- define "llm-platform.deployment" -}}
+{{- $root := .root }}
+{{- $v := .values }}
+{{- $ctx := dict "root" $root "component" .component }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "llm-platform.componentName" $ctx }}
+  labels:
+    {{- include "llm-platform.labels" $ctx | nindent 4 }}
+spec:
+  replicas: {{ $v.replicaCount }}
+  revisionHistoryLimit: 5
+  selector:
+    matchLabels:
+      {{- include "llm-platform.selectorLabels" $ctx | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "llm-platform.labels" $ctx | nindent 8 }}
+      {{- if or $root.Values.prometheusAnnotations $v.podAnnotations }}
+      annotations:
+        {{- if $root.Values.prometheusAnnotations }}
+        prometheus.io/scrape: "true"
+        prometheus.io/path: /actuator/prometheus
+        prometheus.io/port: {{ .httpPort | quote }}
+        {{- end }}
+        {{- with $v.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- end }}
+    spec:
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      serviceAccountName: {{ include "llm-platform.serviceAccountName" $root }}
+      automountServiceAccountToken: false
+      {{- with (get $v "runtimeClassName") }}
+      runtimeClassName: {{ . }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      terminationGracePeriodSeconds: 45
+      containers:
+        - name: {{ .component }}
+          image: {{ include "llm-platform.image" (dict "root" $root "image" $v.image) | quote }}
+          imagePullPolicy: {{ $v.image.pullPolicy | default $root.Values.image.pullPolicy }}
+          ports:
+            - name: http
+              containerPort: {{ .httpPort }}
+              protocol: TCP
+            {{- if .grpcPort }}
+            - name: grpc
+              containerPort: {{ .grpcPort }}
+              protocol: TCP
+            {{- end }}
+          env:
+            {{- with $root.Values.commonEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+            {{- with .env }}
+            {{- . | trim | nindent 12 }}
+            {{- end }}
+            {{- with $v.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          startupProbe:
+            httpGet:
+              path: /actuator/health/liveness
+              port: http
+            periodSeconds: {{ $root.Values.probes.startup.periodSeconds }}
+            failureThreshold: {{ $root.Values.probes.startup.failureThreshold }}
+          livenessProbe:
+            httpGet:
+              path: /actuator/health/liveness
+              port: http
+            periodSeconds: {{ $root.Values.probes.liveness.periodSeconds }}
+            timeoutSeconds: {{ $root.Values.probes.liveness.timeoutSeconds }}
+            failureThreshold: {{ $root.Values.probes.liveness.failureThreshold }}
+          readinessProbe:
+            httpGet:
+              path: /actuator/health/readiness
+              port: http
+            periodSeconds: {{ $root.Values.probes.readiness.periodSeconds }}
+            timeoutSeconds: {{ $root.Values.probes.readiness.timeoutSeconds }}
+            failureThreshold: {{ $root.Values.probes.readiness.failureThreshold }}
+          lifecycle:
+            preStop:
+              # Let the endpoints controller take the pod out of the Service before Spring's graceful shutdown.
+              exec:
+                command: ["sleep", "5"]
+          {{- with $v.resources }}
+          resources:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          securityContext:
+            {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
+          volumeMounts:
+            # Writable /tmp under a read-only root: native libraries (llama.cpp, Netty) are unpacked there.
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        - name: tmp
+          emptyDir:
+            sizeLimit: 512Mi
+      {{- with $v.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.topologySpreadConstraints }}
+      topologySpreadConstraints:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end }}
+
+{{/*
+ClusterIP Service of one service. Parameters: root, component, httpPort, grpcPort (0 for none), and optionally
+type, port (the Service's HTTP port, default httpPort) and annotations.
+*/}}
+{{- define "llm-platform.service" -}}
+{{- $ctx := dict "root" .root "component" .component }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "llm-platform.componentName" $ctx }}
+  labels:
+    {{- include "llm-platform.labels" $ctx | nindent 4 }}
+  {{- with (get . "annotations") }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  type: {{ get . "type" | default "ClusterIP" }}
+  selector:
+    {{- include "llm-platform.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ get . "port" | default .httpPort }}
+      targetPort: http
+      protocol: TCP
+    {{- if .grpcPort }}
+    - name: grpc
+      port: {{ .grpcPort }}
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+    {{- end }}
+{{- end }}
+
+{{/*
+PodDisruptionBudget of one component. Parameters: root, component, pdb (minAvailable or maxUnavailable).
+*/}}
+{{- define "llm-platform.pdb" -}}
+{{- $ctx := dict "root" .root "component" .component }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "llm-platform.componentName" $ctx }}
+  labels:
+    {{- include "llm-platform.labels" $ctx | nindent 4 }}
+{{- $min := toString (.pdb.minAvailable | default "") }}
+{{- $max := toString (.pdb.maxUnavailable | default "") }}
+spec:
+  {{- if $min }}
+  minAvailable: {{ if regexMatch "^[0-9]+$" $min }}{{ $min }}{{ else }}{{ $min | quote }}{{ end }}
+  {{- else if $max }}
+  maxUnavailable: {{ if regexMatch "^[0-9]+$" $max }}{{ $max }}{{ else }}{{ $max | quote }}{{ end }}
+  {{- else }}
+  maxUnavailable: 1
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "llm-platform.selectorLabels" $ctx | nindent 6 }}
+{{- end }}
