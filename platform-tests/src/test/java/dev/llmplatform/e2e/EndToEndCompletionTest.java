@@ -142,6 +142,36 @@ class EndToEndCompletionTest {
     }
 
     @Test
+    void aClientThatDisconnectsStopsGenerationOnTheWorker() throws Exception {
+        double cancelledBefore = workerCounter("worker_generations_total", "outcome=\"cancelled\"");
+        String body = "{\"model\": \"" + LocalPlatform.MODEL + "\", \"prompt\": \"And God said\", \"max_tokens\": 480, \"stream\": true}";
+        var response = http.send(authorized(platform.gateway("/v1/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(200);
+        try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            assertThat(reader.readLine()).startsWith("data: ");
+        } // closing the body drops the connection mid-stream
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        double cancelled = cancelledBefore;
+        while (cancelled <= cancelledBefore && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            cancelled = workerCounter("worker_generations_total", "outcome=\"cancelled\"");
+        }
+        assertThat(cancelled).as("generations the worker stopped because the caller left").isGreaterThan(cancelledBefore);
+    }
+
+    /** Sum of a counter on the worker's /actuator/prometheus over the series that carry {@code labelMatch}. */
+    private double workerCounter(String name, String labelMatch) throws Exception {
+        var worker = platform.service("inference-cpu-service");
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.httpPort() + "/actuator/prometheus"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith(name + "{") && l.contains(labelMatch))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
     void rejectsRequestsWithoutTheApiKey() throws Exception {
         var response = http.send(HttpRequest.newBuilder(platform.gateway("/v1/models")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -27,6 +27,8 @@ import dev.llmplatform.worker.cpu.domain.LoadTracker;
 import dev.llmplatform.worker.cpu.domain.LoadedModels;
 import dev.llmplatform.worker.cpu.infra.ModelLoader;
 import io.grpc.Status;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
@@ -48,14 +50,25 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
     private final ModelLoader loader;
     private final WorkerProperties properties;
     private final ExecutorService generationExecutor;
+    private final MeterRegistry meters;
 
     public InferenceWorkerGrpcService(LoadedModels models, LoadTracker load, ModelLoader loader,
-                                      WorkerProperties properties, ExecutorService generationExecutor) {
+                                      WorkerProperties properties, ExecutorService generationExecutor, MeterRegistry meters) {
         this.models = models;
         this.load = load;
         this.loader = loader;
         this.properties = properties;
         this.generationExecutor = generationExecutor;
+        this.meters = meters;
+        Gauge.builder("worker.sequences.running", load, LoadTracker::running).register(meters);
+        Gauge.builder("worker.sequences.waiting", load, LoadTracker::waiting).register(meters);
+        Gauge.builder("worker.decode.tokens.per.second", load, LoadTracker::decodeTokensPerSecond).register(meters);
+    }
+
+    /** Counts how generations end; "cancelled" shows that callers who leave stop the work. */
+    private void count(String model, String outcome, int tokens) {
+        meters.counter("worker.generations", "model", model, "outcome", outcome).increment();
+        meters.counter("worker.generated.tokens", "model", model).increment(tokens);
     }
 
     @Override
@@ -105,6 +118,11 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
                 load.recordPrefill(request.promptTokenIds().length, firstToken[0] - started);
                 load.recordDecode(outcome.completionTokens() - 1, finished - firstToken[0]);
             }
+            count(engine.modelId(), switch (outcome) {
+                case GenerationOutcome.Stopped stopped -> "stop";
+                case GenerationOutcome.LengthReached length -> "length";
+                case GenerationOutcome.Cancelled cancelledEarly -> "cancelled";
+            }, outcome.completionTokens());
             if (outcome instanceof GenerationOutcome.Cancelled) {
                 log.debug("Generation {} cancelled after {} tokens", request.requestId(), outcome.completionTokens());
                 return;
@@ -118,6 +136,7 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
             call.onCompleted();
         } catch (RuntimeException e) {
             log.warn("Generation {} failed", request.requestId(), e);
+            count(engine.modelId(), "failed", 0);
             if (!cancelled.get()) {
                 call.onError(Status.INTERNAL.withDescription("generation failed: " + e.getMessage()).asRuntimeException());
             }
