@@ -1,6 +1,7 @@
 package dev.llmplatform.worker.cpu.api;
 
 import dev.llmplatform.commons.grpc.GrpcStatuses;
+import dev.llmplatform.commons.grpc.PeriodicStream;
 import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.FinishReason;
 import dev.llmplatform.proto.v1.GetLoadRequest;
@@ -202,22 +203,7 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
 
     @Override
     public void watchLoad(WatchLoadRequest request, StreamObserver<LoadReport> responses) {
-        var call = (ServerCallStreamObserver<LoadReport>) responses;
-        long interval = Math.max(100, request.getIntervalMillis() > 0 ? request.getIntervalMillis() : 1000);
-        Thread.ofVirtual().name("watch-load").start(() -> {
-            try {
-                while (!call.isCancelled()) {
-                    synchronized (call) {
-                        call.onNext(report());
-                    }
-                    Thread.sleep(interval);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                log.debug("Load watcher ended: {}", e.getMessage());
-            }
-        });
+        PeriodicStream.start(responses, request.getIntervalMillis(), this::report);
     }
 
     LoadReport report() {

@@ -1,5 +1,6 @@
 package dev.llmplatform.worker.gpu.api;
 
+import dev.llmplatform.commons.grpc.PeriodicStream;
 import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.GetLoadRequest;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
@@ -16,7 +17,6 @@ import dev.llmplatform.proto.v1.WorkerGenerateRequest;
 import dev.llmplatform.worker.gpu.config.GpuWorkerProperties;
 import dev.llmplatform.worker.gpu.infra.GpuReadiness;
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.springframework.stereotype.Service;
 
@@ -63,20 +63,7 @@ public class GpuWorkerGrpcService extends InferenceWorkerGrpc.InferenceWorkerImp
 
     @Override
     public void watchLoad(WatchLoadRequest request, StreamObserver<LoadReport> responses) {
-        var call = (ServerCallStreamObserver<LoadReport>) responses;
-        long interval = Math.max(100, request.getIntervalMillis() > 0 ? request.getIntervalMillis() : 1000);
-        Thread.ofVirtual().name("watch-load").start(() -> {
-            try {
-                while (!call.isCancelled()) {
-                    call.onNext(report());
-                    Thread.sleep(interval);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                // the stream was closed under us; the scheduler reconnects
-            }
-        });
+        PeriodicStream.start(responses, request.getIntervalMillis(), this::report);
     }
 
     private LoadReport report() {
