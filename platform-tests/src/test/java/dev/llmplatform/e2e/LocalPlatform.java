@@ -36,6 +36,8 @@ final class LocalPlatform implements AutoCloseable {
 
     LocalPlatform(String apiKey) {
         this.apiKey = apiKey;
+        // a test JVM that is killed (e.g. by a time-out) must not leave the services running
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> services.values().forEach(s -> s.process().destroyForcibly())));
     }
 
     /** The default model, or another GGUF file given as -Dplatform.model (served under the same name). */
@@ -47,7 +49,17 @@ final class LocalPlatform implements AutoCloseable {
         return apiKey;
     }
 
+    /** Starts every service and waits until each is ready; on failure stops what it started. */
     LocalPlatform start() throws IOException, InterruptedException {
+        try {
+            return startAll();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private LocalPlatform startAll() throws IOException, InterruptedException {
         Files.createDirectories(logs);
         Path data = Files.createTempDirectory("registry-db");
         var registry = launch("model-registry", List.of(
