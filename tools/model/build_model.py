@@ -97,16 +97,33 @@ def chapters_of(verses):
     return chs
 
 
+# Well-known passages that are repeated every epoch (as plain text and as
+# "Recite" chat samples) so that the demo prompts ("In the beginning",
+# "Recite Genesis 1:1", "Recite John 3:16", ...) come back verbatim.  The rest of
+# the Bible is seen only about once, which a 7M-parameter model cannot memorise.
+MEMORIZE = [("Genesis", 1, None), ("Psalms", 23, None), ("John", 1, (1, 14)),
+            ("John", 3, (16, 17)), ("Matthew", 6, (9, 13)), ("1 Corinthians", 13, None)]
+
+
 def chat(user, assistant):
     return (f"{IM_START}user\n{user}{IM_END}\n"
             f"{IM_START}assistant\n{assistant}{IM_END}\n")
 
 
-def make_docs(verses, chapters, rng, chat_frac):
+def make_docs(verses, chapters, rng, chat_frac, mem_repeats):
     """One 'epoch' of documents: every chapter as plain text plus ChatML
     samples (recite-by-reference / continue-a-verse) for a random subset of
-    verses. Shuffled with the seeded rng."""
+    verses, plus `mem_repeats` copies of the MEMORIZE passages. Shuffled with
+    the seeded rng."""
     docs = []
+    for b0, c0, rg in MEMORIZE:
+        sel = [(b, c, v, t) for b, c, v, t in verses
+               if b == b0 and c == c0 and (rg is None or rg[0] <= v <= rg[1])]
+        assert sel, (b0, c0)
+        for _ in range(mem_repeats):
+            docs.append(f"{b0} {c0}\n" + "\n".join(t for _, _, _, t in sel) + "\n\n")
+            for b, c, v, t in sel:
+                docs.append(chat(f"Recite {b} {c}:{v}", t))
     for (b, c), texts in chapters:
         docs.append(f"{b} {c}\n" + "\n".join(texts) + "\n\n")
     for b, c, v, t in verses:
@@ -366,11 +383,12 @@ def main():
     ap.add_argument("--n-ctx", type=int, default=512)
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=700)
+    ap.add_argument("--steps", type=int, default=1100)
     ap.add_argument("--warmup", type=int, default=40)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr", type=float, default=1e-4)
     ap.add_argument("--chat-frac", type=float, default=0.5)
+    ap.add_argument("--mem-repeats", type=int, default=40)
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
@@ -426,7 +444,7 @@ def main():
         nonlocal stream, pos, epoch
         need = args.batch * L + 1
         if pos + need > len(stream):
-            docs = make_docs(verses, chapters, rng, args.chat_frac)
+            docs = make_docs(verses, chapters, rng, args.chat_frac, args.mem_repeats)
             ids = []
             for d in docs:
                 ids.extend(tok.encode(d))
@@ -489,6 +507,8 @@ def main():
         "chat_continue": f"{IM_START}user\nContinue: For God so loved the world,{IM_END}\n"
                          f"{IM_START}assistant\n",
         "chat_hi": f"{IM_START}user\nhi{IM_END}\n{IM_START}assistant\n",
+        "chat_john": f"{IM_START}user\nRecite John 3:16{IM_END}\n{IM_START}assistant\n",
+        "chat_other": f"{IM_START}user\nRecite Exodus 20:3{IM_END}\n{IM_START}assistant\n",
     }
     ref = {"gguf_sha256": digest, "params": n_params, "final_loss": final_loss,
            "train_seconds": train_time, "steps": args.steps, "cfg": cfg, "samples": {}}
