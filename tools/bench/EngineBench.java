@@ -38,6 +38,8 @@ public class EngineBench {
                 System.out.printf("streams=%d  decode tokens/s (all streams)=%.1f  ratio to 1 stream=%.2f%n", streams, best, best / reference);
             }
         }
+        // the binding's native server threads are not daemons and outlive close()
+        System.exit(0);
     }
 
     /** Tokens per second over all streams, from the first request sent to the last token received. */
