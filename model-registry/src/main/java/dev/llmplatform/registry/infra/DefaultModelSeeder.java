@@ -47,6 +47,27 @@ public class DefaultModelSeeder implements ApplicationRunner {
         }
         repository.save(describe(file));
         log.info("Registered default model {} from {}", defaults.id(), file);
+        seedEmbeddingModel(EMBEDDING_MODEL.toAbsolutePath().normalize());
+    }
+
+    // Minimal seed of the embedding model served at /v1/embeddings (models/all-minilm-l6-v2/README.md), until the
+    // registry stores a model's task; the worker recognises it by its CPU ONNX artifact meanwhile.
+    static final Path EMBEDDING_MODEL = Path.of("models/all-minilm-l6-v2/model.onnx");
+
+    private void seedEmbeddingModel(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            log.warn("Embedding model file {} is missing; no embedding model registered.", file);
+            return;
+        }
+        String sha256 = Sha256.of(file);
+        expectedSha256(file).filter(expected -> !expected.equalsIgnoreCase(sha256)).ifPresent(expected -> {
+            throw new IllegalStateException("Checksum mismatch for " + file + ": expected " + expected + " but the file has " + sha256);
+        });
+        var artifact = new Artifact("cpu-onnx-q8", "ONNX", "Q8", DeviceClass.CPU, file.toUri().toString(), sha256, Files.size(file));
+        repository.save(new RegisteredModel("all-minilm-l6-v2", "sentence-transformers",
+                "all-MiniLM-L6-v2 sentence embeddings: 384 dimensions, at most 256 word pieces per input (quantized ONNX).",
+                "Apache-2.0", 256, "", Instant.now(), List.of(artifact)));
+        log.info("Registered embedding model all-minilm-l6-v2 from {}", file);
     }
 
     RegisteredModel describe(Path file) throws IOException {
