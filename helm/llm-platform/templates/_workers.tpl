@@ -1,6 +1,7 @@
 {{/*
-WORKER_WORKERID of a worker pod: with Kubernetes discovery each pod is a worker of its own, named after the pod
-(the scheduler names the worker it discovers the same way); with static discovery the configured id.
+WORKER_WORKERID of a worker pod: with Kubernetes discovery each pod is a worker of its own, identified by the pod's
+uid (the scheduler's KubernetesWorkerDiscovery names the worker it discovers by the endpoint's pod uid too); with
+static discovery the configured id.
 Parameters: root, workerId.
 */}}
 {{- define "llm-platform.workerIdEnv" }}
@@ -8,7 +9,7 @@ Parameters: root, workerId.
 - name: WORKER_WORKERID
   valueFrom:
     fieldRef:
-      fieldPath: metadata.name
+      fieldPath: metadata.uid
 {{- else }}
 - name: WORKER_WORKERID
   value: {{ .workerId | quote }}

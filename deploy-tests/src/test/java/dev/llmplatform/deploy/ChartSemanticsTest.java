@@ -135,11 +135,13 @@ class ChartSemanticsTest {
     @MethodSource("exampleValues")
     void networkPolicySelectorsMatchThePodsTheyMean(Path values) {
         var rendered = ChartFixture.render(values);
-        List<Map<String, Object>> podLabels = podTemplates(rendered).stream()
-                .map(w -> Yamls.map(w, "spec.template.metadata.labels")).toList();
+        List<Map<String, Object>> podLabels = new ArrayList<>(podTemplates(rendered).stream()
+                .map(w -> Yamls.map(w, "spec.template.metadata.labels")).toList());
+        podLabels.add(Yamls.map(ChartFixture.renderTestHook(values), "metadata.labels"));
         for (var policy : rendered.ofKind("NetworkPolicy")) {
             String name = Yamls.string(policy, "metadata.name");
             var selected = matching(podLabels, Yamls.map(policy, "spec.podSelector.matchLabels"));
+            // (the helm test Pod is selected by no policy: it only calls the gateway)
             assertThat(selected).as("pods selected by %s", name).hasSize(1);
             assertThat(selected.getFirst()).containsEntry("app.kubernetes.io/component", name.substring(R.length()));
             for (var rule : Yamls.list(policy, "spec.ingress")) {
@@ -175,6 +177,17 @@ class ChartSemanticsTest {
         assertThat(callers(rendered, "redis", "redis")).containsExactly("gateway");
         // the workers' HTTP port (metrics) admits the monitoring namespace only, no pod of the platform
         assertThat(callers(rendered, "inference-cpu-service", "http")).isEmpty();
+    }
+
+    @Test
+    void aNarrowedGatewayStillAdmitsTheHelmTest() {
+        var rendered = ChartFixture.render(ChartFixture.values("cpu-cluster"));
+        var peers = Yamls.list(Yamls.list(rendered.only("NetworkPolicy", R + "gateway"), "spec.ingress").getFirst(), "from");
+        assertThat(peers).anySatisfy(p -> assertThat(Yamls.map(p, "namespaceSelector.matchLabels"))
+                .containsEntry("kubernetes.io/metadata.name", "ingress-nginx"));
+        var testPod = Yamls.map(ChartFixture.renderTestHook(ChartFixture.values("cpu-cluster")), "metadata.labels");
+        assertThat(peers).filteredOn(p -> p.containsKey("podSelector")).singleElement().satisfies(p ->
+                assertThat(testPod).containsAllEntriesOf(Yamls.map(p, "podSelector.matchLabels")));
     }
 
     // --- probes, ports and graceful shutdown ----------------------------------------------------------------
@@ -263,11 +276,12 @@ class ChartSemanticsTest {
     }
 
     @Test
-    void theSchedulerDiscoversWorkerServicesByLabelAndWorkersAreNamedAfterTheirPods() {
+    void theSchedulerDiscoversWorkerServicesByLabelAndWorkersAreIdentifiedByTheirPods() {
         var rendered = ChartFixture.render(ChartFixture.values("gpu-cluster"));
         var scheduler = env(Yamls.list(rendered.only("Deployment", R + "scheduler-service"), "spec.template.spec.containers").getFirst());
         assertThat(scheduler).containsEntry("SCHEDULER_DISCOVERY_KUBERNETES_ENABLED", "true")
-                .containsEntry("SCHEDULER_WORKERS", "").doesNotContainKey("SCHEDULER_WORKERS_0_TARGET");
+                .containsEntry("SCHEDULER_DISCOVERY_KUBERNETES_INSTANCELABEL", ChartFixture.RELEASE)
+                .doesNotContainKey("SCHEDULER_WORKERS_0_TARGET");
         for (String pool : List.of("cpu", "gpu")) {
             var service = rendered.only("Service", R + "inference-" + pool + "-service");
             assertThat(Yamls.map(service, "metadata.labels"))
@@ -276,7 +290,7 @@ class ChartSemanticsTest {
             var worker = Yamls.list(rendered.only("Deployment", R + "inference-" + pool + "-service"), "spec.template.spec.containers").getFirst();
             assertThat(Yamls.list(worker, "env")).anySatisfy(e -> {
                 assertThat(e.get("name")).isEqualTo("WORKER_WORKERID");
-                assertThat(Yamls.string(e, "valueFrom.fieldRef.fieldPath")).isEqualTo("metadata.name");
+                assertThat(Yamls.string(e, "valueFrom.fieldRef.fieldPath")).isEqualTo("metadata.uid");
             });
         }
         // only the worker Services carry the discovery label
