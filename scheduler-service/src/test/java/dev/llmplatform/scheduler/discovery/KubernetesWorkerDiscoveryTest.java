@@ -27,15 +27,19 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * The scheduler under the "kubernetes" profile against the fabric8 mock API server (CRUD mode): Spring Cloud
- * Kubernetes reads its ConfigMap, and KubernetesWorkerDiscovery turns the ready endpoints of this release's worker
+ * Kubernetes reads its ConfigMap (and reloads it on change), and KubernetesWorkerDiscovery turns the ready endpoints of this release's worker
  * Services into the WorkerPool's workers, following scale-up and scale-down.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KubernetesWorkerDiscoveryTest {
 
     private static final String NAMESPACE = "llm";
@@ -60,7 +64,7 @@ class KubernetesWorkerDiscoveryTest {
 
         kubernetes.configMaps().inNamespace(NAMESPACE).resource(new ConfigMapBuilder()
                 .withNewMetadata().withName(RELEASE + "-scheduler-service").endMetadata()
-                .addToData("application.yaml", "scheduler:\n  load-report-interval: 750ms\n")
+                .addToData("application.yaml", "scheduler:\n  load-report-interval: 750ms\nllm-platform:\n  reload-probe: first\n")
                 .build()).create();
         workerService(RELEASE + "-inference-cpu-service", RELEASE, "cpu",
                 List.of(address("127.0.0.11", "uid-a"), address("127.0.0.12", "uid-b")), List.of(address("127.0.0.13", "uid-c")));
@@ -78,7 +82,8 @@ class KubernetesWorkerDiscoveryTest {
                 "--scheduler.discovery.kubernetes.refresh-interval=200ms",
                 "--server.port=0", "--server.address=127.0.0.1",
                 "--spring.grpc.server.port=0", "--spring.grpc.server.address=127.0.0.1",
-                "--scheduler.tokenizer-target=static://127.0.0.1:" + deadPort);
+                "--scheduler.tokenizer-target=static://127.0.0.1:" + deadPort,
+                "--logging.level.io.fabric8.mockwebserver=WARN");
     }
 
     @AfterAll
@@ -97,6 +102,17 @@ class KubernetesWorkerDiscoveryTest {
     @Test
     void configurationComesFromTheServicesConfigMap() {
         assertThat(scheduler.getBean(SchedulerProperties.class).loadReportInterval()).isEqualTo(Duration.ofMillis(750));
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE) // last: a refresh touches the whole context
+    void aChangedConfigMapIsReloadedIntoTheEnvironment() {
+        assertThat(scheduler.getEnvironment().getProperty("llm-platform.reload-probe")).isEqualTo("first");
+        kubernetes.configMaps().inNamespace(NAMESPACE).withName(RELEASE + "-scheduler-service").edit(c -> new ConfigMapBuilder(c)
+                .addToData("application.yaml", "scheduler:\n  load-report-interval: 750ms\nllm-platform:\n  reload-probe: second\n")
+                .build());
+        await().atMost(WAIT).untilAsserted(() ->
+                assertThat(scheduler.getEnvironment().getProperty("llm-platform.reload-probe")).isEqualTo("second"));
     }
 
     @Test
