@@ -88,27 +88,57 @@ Usage: include "llm-platform.grpcTarget" (dict "root" $ "component" "model-regis
 {{- end }}
 
 {{/*
+Name of a component's ConfigMap, read by Spring Cloud Kubernetes (spring.cloud.kubernetes.config.name).
+*/}}
+{{- define "llm-platform.configMapName" -}}
+{{- include "llm-platform.componentName" . }}
+{{- end }}
+
+{{/*
+Shutdown timings of a component: the component's own over the global ones. Returns YAML to fromYaml.
+*/}}
+{{- define "llm-platform.shutdown" -}}
+{{- $s := merge (dict) (.values.shutdown | default dict) .root.Values.shutdown }}
+{{- if lt (int $s.terminationGracePeriodSeconds) (add (int $s.preStopSleepSeconds) (int $s.shutdownTimeoutSeconds)) }}
+{{- fail (printf "%s: terminationGracePeriodSeconds (%v) must be at least preStopSleepSeconds + shutdownTimeoutSeconds (%v)" .component $s.terminationGracePeriodSeconds (add (int $s.preStopSleepSeconds) (int $s.shutdownTimeoutSeconds))) }}
+{{- end }}
+{{- toYaml $s }}
+{{- end }}
+
+{{/*
 Deployment of one service.
 Parameters (a dict):
-  root       the top-level context ($)
-  component  the component name (gateway, model-registry, ...): the container's name and the resources' suffix
-  values     the component's values (.Values.gateway, ...)
-  httpPort   HTTP port: actuator, probes, metrics
-  grpcPort   gRPC port, 0 for none
-  env        the component's own environment, a rendered YAML list (may be empty)
+  root          the top-level context ($)
+  component     the component name (gateway, model-registry, ...): the container's name and the resources' suffix
+  values        the component's values (.Values.gateway, ...)
+  httpPort      HTTP port: actuator, probes, metrics
+  grpcPort      gRPC port, 0 for none
+  env           the component's own environment, a rendered YAML list (may be empty)
+  podLabels     optional dict of extra pod labels (worker role and pool)
+  replicas      optional: false leaves spec.replicas out (an autoscaler owns it)
+  gpus          optional number of nvidia.com/gpu per pod
+  volumeMounts  optional rendered YAML list of extra mounts
+  volumes       optional rendered YAML list of extra volumes
 */}}
 {{- define "llm-platform.deployment" -}}
 {{- $root := .root }}
 {{- $v := .values }}
 {{- $ctx := dict "root" $root "component" .component }}
+{{- $shutdown := include "llm-platform.shutdown" (dict "root" $root "values" $v "component" .component) | fromYaml }}
+{{- $config := include "llm-platform.componentConfig" (dict "root" $root "values" $v "component" .component) }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ include "llm-platform.componentName" $ctx }}
   labels:
     {{- include "llm-platform.labels" $ctx | nindent 4 }}
+    {{- with (get . "podLabels") }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 spec:
+  {{- if ne (toString (get . "replicas")) "false" }}
   replicas: {{ $v.replicaCount }}
+  {{- end }}
   revisionHistoryLimit: 5
   selector:
     matchLabels:
@@ -117,8 +147,12 @@ spec:
     metadata:
       labels:
         {{- include "llm-platform.labels" $ctx | nindent 8 }}
-      {{- if or $root.Values.prometheusAnnotations $v.podAnnotations }}
+        {{- with (get . "podLabels") }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       annotations:
+        # A changed ConfigMap rolls the pods on `helm upgrade` (reload covers only what can change live).
+        checksum/config: {{ $config | sha256sum }}
         {{- if $root.Values.prometheusAnnotations }}
         prometheus.io/scrape: "true"
         prometheus.io/path: /actuator/prometheus
@@ -127,20 +161,20 @@ spec:
         {{- with $v.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
-      {{- end }}
     spec:
       {{- with $root.Values.imagePullSecrets }}
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
       {{- end }}
       serviceAccountName: {{ include "llm-platform.serviceAccountName" $root }}
-      automountServiceAccountToken: false
+      # Spring Cloud Kubernetes reads ConfigMaps and discovers workers through the API server.
+      automountServiceAccountToken: true
       {{- with (get $v "runtimeClassName") }}
       runtimeClassName: {{ . }}
       {{- end }}
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
-      terminationGracePeriodSeconds: 45
+      terminationGracePeriodSeconds: {{ $shutdown.terminationGracePeriodSeconds }}
       containers:
         - name: {{ .component }}
           image: {{ include "llm-platform.image" (dict "root" $root "image" $v.image) | quote }}
@@ -158,6 +192,25 @@ spec:
             {{- with $root.Values.commonEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+            - name: SPRING_PROFILES_ACTIVE
+              value: {{ $root.Values.kubernetes.springProfiles | quote }}
+            - name: SPRING_CLOUD_KUBERNETES_CONFIG_NAME
+              value: {{ include "llm-platform.configMapName" $ctx | quote }}
+            - name: SPRING_CLOUD_KUBERNETES_RELOAD_ENABLED
+              value: {{ $root.Values.kubernetes.configReload | quote }}
+            - name: KUBERNETES_NAMESPACE
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.namespace
+            - name: POD_NAME
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.name
+            # Graceful shutdown: drain in-flight requests and streams for up to this long after SIGTERM.
+            - name: SERVER_SHUTDOWN
+              value: graceful
+            - name: SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE
+              value: {{ printf "%vs" $shutdown.shutdownTimeoutSeconds | quote }}
             {{- with .env }}
             {{- . | trim | nindent 12 }}
             {{- end }}
@@ -188,8 +241,13 @@ spec:
             preStop:
               # Let the endpoints controller take the pod out of the Service before Spring's graceful shutdown.
               exec:
-                command: ["sleep", "5"]
-          {{- with $v.resources }}
+                command: ["sleep", {{ $shutdown.preStopSleepSeconds | quote }}]
+          {{- $resources := deepCopy ($v.resources | default dict) }}
+          {{- with (get . "gpus") }}
+          {{- $_ := set $resources "requests" (merge (dict "nvidia.com/gpu" .) ($resources.requests | default dict)) }}
+          {{- $_ := set $resources "limits" (merge (dict "nvidia.com/gpu" .) ($resources.limits | default dict)) }}
+          {{- end }}
+          {{- with $resources }}
           resources:
             {{- toYaml . | nindent 12 }}
           {{- end }}
@@ -199,10 +257,16 @@ spec:
             # Writable /tmp under a read-only root: native libraries (llama.cpp, Netty) are unpacked there.
             - name: tmp
               mountPath: /tmp
+            {{- with (get . "volumeMounts") }}
+            {{- . | trim | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 512Mi
+        {{- with (get . "volumes") }}
+        {{- . | trim | nindent 8 }}
+        {{- end }}
       {{- with $v.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -222,6 +286,38 @@ spec:
 {{- end }}
 
 {{/*
+The Spring properties of a component's ConfigMap (application.yaml), as YAML.
+*/}}
+{{- define "llm-platform.componentConfig" -}}
+{{- toYaml (.values.config | default dict) }}
+{{- end }}
+
+{{/*
+ConfigMap of one component, read by Spring Cloud Kubernetes. Parameters: root, component, values.
+*/}}
+{{- define "llm-platform.configMap" -}}
+{{- $ctx := dict "root" .root "component" .component }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "llm-platform.configMapName" $ctx }}
+  labels:
+    {{- include "llm-platform.labels" $ctx | nindent 4 }}
+data:
+  application.yaml: |
+    {{- include "llm-platform.componentConfig" . | nindent 4 }}
+{{- end }}
+
+{{/*
+The labels by which the scheduler discovers workers (spring.cloud.kubernetes.discovery.service-labels) and the
+autoscaler tells the pools apart.
+*/}}
+{{- define "llm-platform.workerLabels" -}}
+llm-platform/role: worker
+llm-platform/pool: {{ .pool }}
+{{- end }}
+
+{{/*
 ClusterIP Service of one service. Parameters: root, component, httpPort, grpcPort (0 for none), and optionally
 type, port (the Service's HTTP port, default httpPort) and annotations.
 */}}
@@ -233,6 +329,9 @@ metadata:
   name: {{ include "llm-platform.componentName" $ctx }}
   labels:
     {{- include "llm-platform.labels" $ctx | nindent 4 }}
+    {{- with (get . "labels") }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- with (get . "annotations") }}
   annotations:
     {{- toYaml . | nindent 4 }}

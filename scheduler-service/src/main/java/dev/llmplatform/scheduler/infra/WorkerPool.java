@@ -5,9 +5,11 @@ import dev.llmplatform.proto.v1.LoadReport;
 import dev.llmplatform.proto.v1.LoadedModel;
 import dev.llmplatform.proto.v1.WatchLoadRequest;
 import dev.llmplatform.scheduler.config.SchedulerProperties;
+import dev.llmplatform.scheduler.discovery.WorkerMembership;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
 import io.grpc.Channel;
 import io.grpc.Context;
+import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -31,14 +33,14 @@ import org.springframework.stereotype.Component;
  * worker not ready at once and is re-opened after a short pause, so placement never waits on a poll.
  */
 @Component
-public class WorkerPool implements InitializingBean, DisposableBean {
+public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembership {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
     private static final long RECONNECT_MILLIS = 1000;
 
     private final SchedulerProperties properties;
     private final GrpcChannelFactory channels;
-    private final Map<String, Channel> channelById = new LinkedHashMap<>();
+    private final Map<String, Channel> channelById = new ConcurrentHashMap<>();
     private final Map<String, LoadReport> reports = new ConcurrentHashMap<>();
     private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("worker-watch").daemon(true).factory());
@@ -97,7 +99,33 @@ public class WorkerPool implements InitializingBean, DisposableBean {
         return Optional.ofNullable(channelById.get(workerId));
     }
 
+    /** Kubernetes discovery (KubernetesWorkerDiscovery): discovered workers join and leave; configured ones stay. */
+    @Override
+    public synchronized void discovered(List<SchedulerProperties.Worker> workers) {
+        var configured = properties.workers().stream().map(SchedulerProperties.Worker::id).toList();
+        var wanted = workers.stream().map(SchedulerProperties.Worker::id).toList();
+        for (String id : List.copyOf(channelById.keySet())) {
+            if (!configured.contains(id) && !wanted.contains(id)) {
+                Optional.ofNullable(watches.remove(id)).ifPresent(c -> c.cancel(null));
+                reports.remove(id);
+                if (channelById.remove(id) instanceof ManagedChannel managed) {
+                    managed.shutdown();
+                }
+            }
+        }
+        for (SchedulerProperties.Worker worker : workers) {
+            if (!channelById.containsKey(worker.id())) {
+                channelById.put(worker.id(), channels.createChannel(worker.target()));
+                reports.put(worker.id(), down(worker.id()));
+                watch(worker.id());
+            }
+        }
+    }
+
     private void watch(String workerId) {
+        if (!channelById.containsKey(workerId)) {
+            return; // dropped by discovery meanwhile
+        }
         var context = Context.current().withCancellation();
         watches.put(workerId, context);
         context.run(() -> InferenceWorkerGrpc.newStub(channelById.get(workerId)).watchLoad(

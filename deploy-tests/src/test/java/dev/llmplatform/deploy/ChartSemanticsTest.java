@@ -1,0 +1,427 @@
+package dev.llmplatform.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** What the rendered objects mean: resources, autoscaling targets, selectors, probes, shutdown, RBAC. */
+class ChartSemanticsTest {
+
+    private static final String R = ChartFixture.RELEASE + "-";
+    private static final List<String> PLATFORM = List.of("gateway", "scheduler-service", "tokenizer-service",
+            "model-registry", "inference-cpu-service", "inference-gpu-service");
+
+    static Stream<Path> exampleValues() {
+        return ChartFixture.exampleValues().stream();
+    }
+
+    // --- GPU and CPU workers -------------------------------------------------------------------------------
+
+    @Test
+    void gpuWorkersAskForGpusOnGpuNodes() {
+        var rendered = ChartFixture.render(ChartFixture.values("gpu-cluster"));
+        var gpu = rendered.only("Deployment", R + "inference-gpu-service");
+        var container = Yamls.list(gpu, "spec.template.spec.containers").getFirst();
+        assertThat(Yamls.map(container, "resources.limits")).containsEntry("nvidia.com/gpu", 1);
+        assertThat(Yamls.map(container, "resources.requests")).containsEntry("nvidia.com/gpu", 1);
+        assertThat(Yamls.map(gpu, "spec.template.spec.nodeSelector")).containsEntry("nvidia.com/gpu.present", "true");
+        assertThat(Yamls.list(gpu, "spec.template.spec.tolerations"))
+                .anySatisfy(t -> assertThat(t).containsEntry("key", "nvidia.com/gpu").containsEntry("effect", "NoSchedule"));
+        assertThat(Yamls.string(gpu, "spec.template.spec.runtimeClassName")).isEqualTo("nvidia");
+        assertThat(Yamls.map(gpu, "spec.template.metadata.labels"))
+                .containsEntry("llm-platform/role", "worker").containsEntry("llm-platform/pool", "gpu");
+    }
+
+    @Test
+    void cpuOnlyClustersHaveNoGpuWorkerAndNoGpuResources() {
+        for (String example : List.of("laptop", "cpu-cluster")) {
+            var rendered = ChartFixture.render(ChartFixture.values(example));
+            assertThat(rendered.has("Deployment", R + "inference-gpu-service")).as(example).isFalse();
+            assertThat(rendered.manifest()).as(example).doesNotContain("nvidia.com/gpu:");
+        }
+    }
+
+    @Test
+    void cpuWorkersAreSizedByValues() {
+        var rendered = ChartFixture.render(ChartFixture.values("cpu-cluster"));
+        var cpu = rendered.only("Deployment", R + "inference-cpu-service");
+        assertThat(Yamls.get(cpu, "spec.replicas")).isEqualTo(4);
+        var container = Yamls.list(cpu, "spec.template.spec.containers").getFirst();
+        assertThat(Yamls.map(container, "resources.requests")).containsEntry("cpu", "8").containsEntry("memory", "8Gi");
+        assertThat(env(container)).containsEntry("WORKER_THREADS", "8");
+    }
+
+    // --- autoscaling ---------------------------------------------------------------------------------------
+
+    @Test
+    void eachWorkerPoolHasAnHpaOnTheSchedulersMetricsAndTheGatewayScalesOnCpu() {
+        var rendered = ChartFixture.render(ChartFixture.values("gpu-cluster"));
+        for (String pool : List.of("cpu", "gpu")) {
+            String deployment = R + "inference-" + pool + "-service";
+            var hpa = rendered.only("HorizontalPodAutoscaler", deployment);
+            assertThat(hpa.get("apiVersion")).isEqualTo("autoscaling/v2");
+            assertThat(Yamls.map(hpa, "spec.scaleTargetRef"))
+                    .containsEntry("kind", "Deployment").containsEntry("name", deployment).containsEntry("apiVersion", "apps/v1");
+            var target = rendered.only("Deployment", deployment);
+            assertThat(Yamls.map(target, "spec.template.metadata.labels")).containsEntry("llm-platform/pool", pool);
+            assertThat(Yamls.get(target, "spec.replicas")).as("the HPA owns the replica count").isNull();
+
+            var metrics = Yamls.list(hpa, "spec.metrics");
+            assertThat(metrics).allSatisfy(m -> assertThat(m.get("type")).isEqualTo("External"));
+            var desired = metrics.stream().filter(m -> "scheduler_desired_replicas".equals(Yamls.string(m, "external.metric.name")))
+                    .findFirst().orElseThrow();
+            assertThat(Yamls.map(desired, "external.metric.selector.matchLabels")).containsExactly(Map.entry("pool", pool));
+            assertThat(Yamls.map(desired, "external.target"))
+                    .containsEntry("type", "AverageValue").containsEntry("averageValue", "1");
+            assertThat(metrics).anySatisfy(m -> {
+                assertThat(Yamls.string(m, "external.metric.name")).isEqualTo("scheduler_queue_depth");
+                assertThat(Yamls.string(m, "external.target.averageValue")).isEqualTo("16");
+            });
+        }
+        var gateway = rendered.only("HorizontalPodAutoscaler", R + "gateway");
+        assertThat(Yamls.string(gateway, "spec.scaleTargetRef.name")).isEqualTo(R + "gateway");
+        assertThat(Yamls.list(gateway, "spec.metrics")).singleElement().satisfies(m -> {
+            assertThat(Yamls.string(m, "resource.name")).isEqualTo("cpu");
+            assertThat(Yamls.string(m, "resource.target.type")).isEqualTo("Utilization");
+        });
+        assertThat(rendered.ofKind("ScaledObject")).isEmpty();
+    }
+
+    @Test
+    void thePrometheusAdapterServesEveryExternalMetricTheHpasRead() {
+        var rendered = ChartFixture.render(ChartFixture.values("gpu-cluster"));
+        var rules = rendered.only("ConfigMap", R + "prometheus-adapter-rules");
+        Map<String, Object> config = ChartFixture.yaml().load(Yamls.map(rules, "data").get("config.yaml").toString());
+        List<String> served = Yamls.list(config, "externalRules").stream().map(r -> Yamls.string(r, "name.as")).toList();
+        List<String> read = rendered.ofKind("HorizontalPodAutoscaler").stream()
+                .flatMap(h -> Yamls.list(h, "spec.metrics").stream())
+                .map(m -> Yamls.string(m, "external.metric.name")).filter(Objects::nonNull).distinct().toList();
+        assertThat(read).containsExactlyInAnyOrder("scheduler_desired_replicas", "scheduler_queue_depth");
+        assertThat(served).containsAll(read);
+        assertThat(Yamls.list(config, "externalRules")).allSatisfy(r ->
+                assertThat(Yamls.string(r, "resources.overrides.namespace.resource")).isEqualTo("namespace"));
+    }
+
+    @Test
+    void kedaScaledObjectsReplaceTheHpasWhenChosen() {
+        var rendered = ChartFixture.render(ChartFixture.values("keda"));
+        assertThat(rendered.ofKind("HorizontalPodAutoscaler")).isEmpty();
+        for (String pool : List.of("cpu", "gpu")) {
+            String deployment = R + "inference-" + pool + "-service";
+            var scaled = rendered.only("ScaledObject", deployment);
+            assertThat(Yamls.string(scaled, "spec.scaleTargetRef.name")).isEqualTo(deployment);
+            assertThat(rendered.has("Deployment", deployment)).isTrue();
+            var triggers = Yamls.list(scaled, "spec.triggers");
+            assertThat(triggers).anySatisfy(t -> {
+                assertThat(Yamls.string(t, "metadata.query"))
+                        .isEqualTo("max(scheduler_desired_replicas{namespace=\"llm\",pool=\"" + pool + "\"})");
+                assertThat(Yamls.string(t, "metadata.threshold")).isEqualTo("1");
+            });
+            assertThat(triggers).anySatisfy(t -> assertThat(Yamls.string(t, "metadata.query")).contains("scheduler_queue_depth"));
+        }
+    }
+
+    // --- network policies ----------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exampleValues")
+    void networkPolicySelectorsMatchThePodsTheyMean(Path values) {
+        var rendered = ChartFixture.render(values);
+        List<Map<String, Object>> podLabels = new ArrayList<>(podTemplates(rendered).stream()
+                .map(w -> Yamls.map(w, "spec.template.metadata.labels")).toList());
+        podLabels.add(Yamls.map(ChartFixture.renderTestHook(values), "metadata.labels"));
+        for (var policy : rendered.ofKind("NetworkPolicy")) {
+            String name = Yamls.string(policy, "metadata.name");
+            var selected = matching(podLabels, Yamls.map(policy, "spec.podSelector.matchLabels"));
+            // (the helm test Pod is selected by no policy: it only calls the gateway)
+            assertThat(selected).as("pods selected by %s", name).hasSize(1);
+            assertThat(selected.getFirst()).containsEntry("app.kubernetes.io/component", name.substring(R.length()));
+            for (var rule : Yamls.list(policy, "spec.ingress")) {
+                for (var peer : Yamls.list(rule, "from")) {
+                    if (peer.containsKey("podSelector") && !peer.containsKey("namespaceSelector")) {
+                        // a peer for a pod of this release must select one; the GPU worker's may be absent (disabled)
+                        var wanted = Yamls.map(peer, "podSelector.matchLabels");
+                        if (!"inference-gpu-service".equals(wanted.get("app.kubernetes.io/component"))) {
+                            assertThat(matching(podLabels, wanted)).as("%s: peer %s", name, wanted).hasSize(1);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void onlyTheGatewayIsOpenAndEachServiceAdmitsOnlyItsCallers() {
+        var rendered = ChartFixture.render(ChartFixture.values("gpu-cluster"));
+        assertThat(rendered.ofKind("NetworkPolicy")).extracting(p -> Yamls.string(p, "metadata.name"))
+                .containsExactlyInAnyOrder(R + "gateway", R + "scheduler-service", R + "tokenizer-service",
+                        R + "inference-cpu-service", R + "inference-gpu-service", R + "model-registry",
+                        R + "postgresql", R + "redis");
+        assertThat(Yamls.list(rendered.only("NetworkPolicy", R + "gateway"), "spec.ingress"))
+                .singleElement().satisfies(rule -> assertThat(rule).doesNotContainKey("from"));
+        assertThat(callers(rendered, "inference-cpu-service", "grpc")).containsExactly("scheduler-service");
+        assertThat(callers(rendered, "inference-gpu-service", "grpc")).containsExactly("scheduler-service");
+        assertThat(callers(rendered, "tokenizer-service", "grpc")).containsExactly("scheduler-service");
+        assertThat(callers(rendered, "scheduler-service", "grpc")).containsExactly("gateway");
+        assertThat(callers(rendered, "model-registry", "grpc")).containsExactlyInAnyOrder("gateway", "scheduler-service",
+                "tokenizer-service", "inference-cpu-service", "inference-gpu-service");
+        assertThat(callers(rendered, "postgresql", "postgresql")).containsExactly("model-registry");
+        assertThat(callers(rendered, "redis", "redis")).containsExactly("gateway");
+        // the workers' HTTP port (metrics) admits the monitoring namespace only, no pod of the platform
+        assertThat(callers(rendered, "inference-cpu-service", "http")).isEmpty();
+    }
+
+    @Test
+    void aNarrowedGatewayStillAdmitsTheHelmTest() {
+        var rendered = ChartFixture.render(ChartFixture.values("cpu-cluster"));
+        var peers = Yamls.list(Yamls.list(rendered.only("NetworkPolicy", R + "gateway"), "spec.ingress").getFirst(), "from");
+        assertThat(peers).anySatisfy(p -> assertThat(Yamls.map(p, "namespaceSelector.matchLabels"))
+                .containsEntry("kubernetes.io/metadata.name", "ingress-nginx"));
+        var testPod = Yamls.map(ChartFixture.renderTestHook(ChartFixture.values("cpu-cluster")), "metadata.labels");
+        assertThat(peers).filteredOn(p -> p.containsKey("podSelector")).singleElement().satisfies(p ->
+                assertThat(testPod).containsAllEntriesOf(Yamls.map(p, "podSelector.matchLabels")));
+    }
+
+    // --- probes, ports and graceful shutdown ----------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exampleValues")
+    void probesHitTheActuatorHealthGroupsOnTheServicesHttpPort(Path values) {
+        var rendered = ChartFixture.render(values);
+        for (var deployment : platformDeployments(rendered)) {
+            String component = Yamls.map(deployment, "metadata.labels").get("app.kubernetes.io/component").toString();
+            var appYaml = ChartFixture.readYaml(ChartFixture.REPOSITORY.resolve(component + "/src/main/resources/application.yml"));
+            assertThat(Yamls.get(appYaml, "management.endpoint.health.probes.enabled"))
+                    .as("%s enables the liveness and readiness groups", component).isEqualTo(true);
+            assertThat(Yamls.string(appYaml, "management.endpoints.web.exposure.include")).contains("health").contains("prometheus");
+
+            var container = Yamls.list(deployment, "spec.template.spec.containers").getFirst();
+            var ports = Yamls.list(container, "ports");
+            assertThat(ports).anySatisfy(p -> {
+                assertThat(p.get("name")).isEqualTo("http");
+                assertThat(p.get("containerPort")).as("%s server.port", component).isEqualTo(Yamls.get(appYaml, "server.port"));
+            });
+            Object grpcPort = Yamls.get(appYaml, "spring.grpc.server.port");
+            if (grpcPort != null) {
+                assertThat(ports).anySatisfy(p -> {
+                    assertThat(p.get("name")).isEqualTo("grpc");
+                    assertThat(p.get("containerPort")).as("%s spring.grpc.server.port", component).isEqualTo(grpcPort);
+                });
+            }
+            assertThat(Yamls.map(container, "startupProbe.httpGet")).containsEntry("path", "/actuator/health/liveness").containsEntry("port", "http");
+            assertThat(Yamls.map(container, "livenessProbe.httpGet")).containsEntry("path", "/actuator/health/liveness").containsEntry("port", "http");
+            assertThat(Yamls.map(container, "readinessProbe.httpGet")).containsEntry("path", "/actuator/health/readiness").containsEntry("port", "http");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exampleValues")
+    void podsDrainInFlightStreamsWithinTheirGracePeriod(Path values) {
+        var rendered = ChartFixture.render(values);
+        for (var deployment : platformDeployments(rendered)) {
+            String name = Yamls.string(deployment, "metadata.name");
+            var container = Yamls.list(deployment, "spec.template.spec.containers").getFirst();
+            var env = env(container);
+            assertThat(env).as(name).containsEntry("SERVER_SHUTDOWN", "graceful").containsEntry("SPRING_PROFILES_ACTIVE", "kubernetes");
+            int drain = Integer.parseInt(env.get("SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE").replace("s", ""));
+            @SuppressWarnings("unchecked")
+            List<String> preStop = (List<String>) Yamls.get(container, "lifecycle.preStop.exec.command");
+            assertThat(preStop.getFirst()).isEqualTo("sleep");
+            int sleep = Integer.parseInt(preStop.get(1));
+            int grace = (Integer) Yamls.get(deployment, "spec.template.spec.terminationGracePeriodSeconds");
+            assertThat(sleep).as(name).isPositive();
+            assertThat(grace).as("%s: grace period covers the preStop sleep and the drain", name).isGreaterThanOrEqualTo(sleep + drain);
+            if (name.contains("inference") || name.endsWith("gateway") || name.endsWith("scheduler-service")) {
+                assertThat(drain).as("%s streams tokens: it drains for minutes, not seconds", name).isGreaterThanOrEqualTo(60);
+            }
+        }
+    }
+
+    // --- Spring Cloud Kubernetes: profile, ConfigMaps, discovery labels, RBAC -------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exampleValues")
+    void everyServiceReadsItsOwnConfigMapWithAnAccountAllowedToReadIt(Path values) {
+        var rendered = ChartFixture.render(values);
+        var role = rendered.only("Role", ChartFixture.RELEASE);
+        List<String> granted = new ArrayList<>();
+        for (var rule : Yamls.list(role, "rules")) {
+            assertThat(Yamls.get(rule, "verbs")).isEqualTo(List.of("get", "list", "watch"));
+            @SuppressWarnings("unchecked")
+            List<String> resources = (List<String>) rule.get("resources");
+            granted.addAll(resources);
+        }
+        assertThat(granted).containsExactlyInAnyOrder("pods", "services", "endpoints", "configmaps", "endpointslices");
+        var binding = rendered.only("RoleBinding", ChartFixture.RELEASE);
+        assertThat(Yamls.string(binding, "roleRef.name")).isEqualTo(ChartFixture.RELEASE);
+        String account = Yamls.list(binding, "subjects").getFirst().get("name").toString();
+        assertThat(rendered.has("ServiceAccount", account)).isTrue();
+
+        for (var deployment : platformDeployments(rendered)) {
+            assertThat(Yamls.string(deployment, "spec.template.spec.serviceAccountName")).isEqualTo(account);
+            assertThat(Yamls.get(deployment, "spec.template.spec.automountServiceAccountToken")).isEqualTo(true);
+            var env = env(Yamls.list(deployment, "spec.template.spec.containers").getFirst());
+            assertThat(rendered.has("ConfigMap", env.get("SPRING_CLOUD_KUBERNETES_CONFIG_NAME")))
+                    .as("ConfigMap %s", env.get("SPRING_CLOUD_KUBERNETES_CONFIG_NAME")).isTrue();
+            assertThat(env.get("SPRING_CLOUD_KUBERNETES_CONFIG_NAME")).isEqualTo(Yamls.string(deployment, "metadata.name"));
+        }
+    }
+
+    @Test
+    void theSchedulerDiscoversWorkerServicesByLabelAndWorkersAreIdentifiedByTheirPods() {
+        var rendered = ChartFixture.render(ChartFixture.values("gpu-cluster"));
+        var scheduler = env(Yamls.list(rendered.only("Deployment", R + "scheduler-service"), "spec.template.spec.containers").getFirst());
+        assertThat(scheduler).containsEntry("SCHEDULER_DISCOVERY_KUBERNETES_ENABLED", "true")
+                .containsEntry("SCHEDULER_DISCOVERY_KUBERNETES_INSTANCELABEL", ChartFixture.RELEASE)
+                .doesNotContainKey("SCHEDULER_WORKERS_0_TARGET");
+        for (String pool : List.of("cpu", "gpu")) {
+            var service = rendered.only("Service", R + "inference-" + pool + "-service");
+            assertThat(Yamls.map(service, "metadata.labels"))
+                    .containsEntry("llm-platform/role", "worker").containsEntry("llm-platform/pool", pool);
+            assertThat(Yamls.list(service, "spec.ports")).anySatisfy(p -> assertThat(p.get("name")).isEqualTo("grpc"));
+            var worker = Yamls.list(rendered.only("Deployment", R + "inference-" + pool + "-service"), "spec.template.spec.containers").getFirst();
+            assertThat(Yamls.list(worker, "env")).anySatisfy(e -> {
+                assertThat(e.get("name")).isEqualTo("WORKER_WORKERID");
+                assertThat(Yamls.string(e, "valueFrom.fieldRef.fieldPath")).isEqualTo("metadata.uid");
+            });
+        }
+        // only the worker Services carry the discovery label
+        assertThat(rendered.ofKind("Service")).filteredOn(s -> Yamls.map(s, "metadata.labels").containsKey("llm-platform/role"))
+                .hasSize(2);
+    }
+
+    @Test
+    void staticDiscoveryListsTheWorkerServicesInstead(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path values = java.nio.file.Files.writeString(dir.resolve("static.yaml"), "scheduler:\n  workerDiscovery: static\n");
+        var rendered = ChartFixture.render(values);
+        var scheduler = env(Yamls.list(rendered.only("Deployment", R + "scheduler-service"), "spec.template.spec.containers").getFirst());
+        assertThat(scheduler).containsEntry("SCHEDULER_DISCOVERY_KUBERNETES_ENABLED", "false")
+                .containsEntry("SCHEDULER_WORKERS_0_ID", "cpu-0")
+                .containsEntry("SCHEDULER_WORKERS_0_TARGET", "static://" + R + "inference-cpu-service:9093");
+    }
+
+    // --- registry, Redis, PDBs, Services, ServiceMonitor, helm test ----------------------------------------
+
+    @Test
+    void theRegistryStoresArtifactsOnAVolumeOrInS3() {
+        var gpu = ChartFixture.render(ChartFixture.values("gpu-cluster"));
+        var registry = gpu.only("Deployment", R + "model-registry");
+        var container = Yamls.list(registry, "spec.template.spec.containers").getFirst();
+        assertThat(env(container)).containsEntry("REGISTRY_ARTIFACTS_STORE", "filesystem")
+                .containsEntry("REGISTRY_ARTIFACTS_DIRECTORY", "/var/lib/llm-platform/artifacts")
+                .containsEntry("REGISTRY_DB_URL", "jdbc:postgresql://" + R + "postgresql:5432/registry");
+        assertThat(Yamls.list(container, "volumeMounts")).anySatisfy(m -> assertThat(m).containsEntry("name", "artifacts")
+                .containsEntry("mountPath", "/var/lib/llm-platform/artifacts"));
+        assertThat(Yamls.list(registry, "spec.template.spec.volumes")).anySatisfy(v ->
+                assertThat(Yamls.string(v, "persistentVolumeClaim.claimName")).isEqualTo(R + "model-registry-artifacts"));
+        var pvc = gpu.only("PersistentVolumeClaim", R + "model-registry-artifacts");
+        assertThat(Yamls.string(pvc, "spec.resources.requests.storage")).isEqualTo("200Gi");
+        assertThat(gpu.has("StatefulSet", R + "postgresql")).isTrue();
+
+        var cpu = ChartFixture.render(ChartFixture.values("cpu-cluster"));
+        var s3 = Yamls.list(cpu.only("Deployment", R + "model-registry"), "spec.template.spec.containers").getFirst();
+        assertThat(env(s3)).containsEntry("REGISTRY_ARTIFACTS_STORE", "s3")
+                .containsEntry("REGISTRY_ARTIFACTS_S3_BUCKET", "llm-models")
+                .containsEntry("REGISTRY_ARTIFACTS_S3_ENDPOINT", "http://minio.storage.svc:9000")
+                .containsEntry("REGISTRY_ARTIFACTS_S3_PATHSTYLEACCESS", "true")
+                .containsEntry("REGISTRY_DB_URL", "jdbc:postgresql://postgres.databases.svc:5432/registry");
+        assertThat(Yamls.list(s3, "env")).anySatisfy(e -> {
+            assertThat(e.get("name")).isEqualTo("REGISTRY_ARTIFACTS_S3_SECRETACCESSKEY");
+            assertThat(Yamls.string(e, "valueFrom.secretKeyRef.name")).isEqualTo("llm-registry-s3");
+        });
+        assertThat(cpu.ofKind("PersistentVolumeClaim")).isEmpty();
+        assertThat(cpu.ofKind("StatefulSet")).isEmpty();
+    }
+
+    @Test
+    void theGatewaySharesRateLimitsThroughRedis() {
+        var bundled = env(Yamls.list(ChartFixture.render(ChartFixture.values("laptop")).only("Deployment", R + "gateway"),
+                "spec.template.spec.containers").getFirst());
+        assertThat(bundled).containsEntry("SPRING_DATA_REDIS_HOST", R + "redis").containsEntry("SPRING_DATA_REDIS_PORT", "6379");
+        var external = ChartFixture.render(ChartFixture.values("cpu-cluster"));
+        assertThat(env(Yamls.list(external.only("Deployment", R + "gateway"), "spec.template.spec.containers").getFirst()))
+                .containsEntry("SPRING_DATA_REDIS_HOST", "redis.databases.svc");
+        assertThat(external.has("Deployment", R + "redis")).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exampleValues")
+    void servicesAndDisruptionBudgetsSelectTheirOwnPods(Path values) {
+        var rendered = ChartFixture.render(values);
+        List<Map<String, Object>> podLabels = podTemplates(rendered).stream()
+                .map(w -> Yamls.map(w, "spec.template.metadata.labels")).toList();
+        for (var service : rendered.ofKind("Service")) {
+            assertThat(matching(podLabels, Yamls.map(service, "spec.selector")))
+                    .as("pods of Service %s", Yamls.string(service, "metadata.name")).hasSize(1);
+        }
+        for (var pdb : rendered.ofKind("PodDisruptionBudget")) {
+            assertThat(matching(podLabels, Yamls.map(pdb, "spec.selector.matchLabels")))
+                    .as("pods of PDB %s", Yamls.string(pdb, "metadata.name")).hasSize(1);
+        }
+        for (var monitor : rendered.ofKind("ServiceMonitor")) {
+            var selector = Yamls.map(monitor, "spec.selector.matchLabels");
+            assertThat(rendered.ofKind("Service").stream().filter(s -> Yamls.map(s, "metadata.labels").entrySet()
+                    .containsAll(selector.entrySet()))).as("Services the ServiceMonitor scrapes").hasSizeGreaterThanOrEqualTo(5);
+            assertThat(Yamls.list(monitor, "spec.endpoints")).allSatisfy(e ->
+                    assertThat(e).containsEntry("port", "http").containsEntry("path", "/actuator/prometheus"));
+        }
+    }
+
+    @Test
+    void theHelmTestSendsAChatCompletionToTheGateway() {
+        var pod = ChartFixture.renderTestHook(ChartFixture.values("laptop"));
+        var container = Yamls.list(pod, "spec.containers").getFirst();
+        assertThat(env(container)).containsEntry("GATEWAY_URL", "http://" + R + "gateway:8080");
+        String script = String.join("\n", (List<String>) Yamls.get(container, "args"));
+        assertThat(script).contains("/v1/chat/completions").contains("\"object\":\"chat.completion\"").contains("choices");
+        assertThat(Yamls.string(pod, "spec.restartPolicy")).isEqualTo("Never");
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------
+
+    private static List<Map<String, Object>> podTemplates(ChartFixture.Rendered rendered) {
+        List<Map<String, Object>> workloads = new ArrayList<>(rendered.ofKind("Deployment"));
+        workloads.addAll(rendered.ofKind("StatefulSet"));
+        return workloads;
+    }
+
+    private static List<Map<String, Object>> platformDeployments(ChartFixture.Rendered rendered) {
+        return rendered.ofKind("Deployment").stream()
+                .filter(d -> PLATFORM.contains(Yamls.map(d, "metadata.labels").get("app.kubernetes.io/component")))
+                .toList();
+    }
+
+    private static List<Map<String, Object>> matching(List<Map<String, Object>> podLabels, Map<String, Object> selector) {
+        assertThat(selector).as("selector").isNotEmpty();
+        return podLabels.stream().filter(labels -> labels.entrySet().containsAll(selector.entrySet())).toList();
+    }
+
+    /** The components whose pods a NetworkPolicy admits on a port, by the podSelector peers of its rules. */
+    private static List<String> callers(ChartFixture.Rendered rendered, String component, String port) {
+        var policy = rendered.only("NetworkPolicy", R + component);
+        return Yamls.list(policy, "spec.ingress").stream()
+                .filter(rule -> Yamls.list(rule, "ports").stream().anyMatch(p -> port.equals(String.valueOf(p.get("port")))))
+                .flatMap(rule -> Yamls.list(rule, "from").stream())
+                .filter(peer -> peer.containsKey("podSelector") && !peer.containsKey("namespaceSelector"))
+                .map(peer -> Yamls.map(peer, "podSelector.matchLabels").get("app.kubernetes.io/component").toString())
+                .toList();
+    }
+
+    private static Map<String, String> env(Map<String, Object> container) {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        for (var e : Yamls.list(container, "env")) {
+            if (e.containsKey("value")) {
+                env.put(e.get("name").toString(), String.valueOf(e.get("value")));
+            }
+        }
+        return env;
+    }
+}
