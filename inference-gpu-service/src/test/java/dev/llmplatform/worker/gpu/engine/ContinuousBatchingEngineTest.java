@@ -51,7 +51,7 @@ class ContinuousBatchingEngineTest {
             cpuWorkerGreedy = textOf(cpu, parameters);
         }
         var library = LlamaLibrary.load(NATIVES);
-        var context = new LlamaContext(library, GGUF, new LlamaContext.Settings(-1, 4, 256, 64, 2));
+        var context = new LlamaContext(library, GGUF, new LlamaContext.Settings(-1, 4, 256, 64, 1));
         engine = new ContinuousBatchingEngine("tiny-kjv-chat", context, 4, 64, (sequences, prefill, decode, nanos) -> {
             batchedSequences.addAndGet(sequences);
             widestStep.accumulateAndGet(sequences, Math::max);
