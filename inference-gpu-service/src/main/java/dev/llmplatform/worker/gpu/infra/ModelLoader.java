@@ -106,7 +106,7 @@ public class ModelLoader {
             long started = System.nanoTime();
             int context = Math.min(properties.contextPerSlot(), model.getContextLength() > 0 ? model.getContextLength() : Integer.MAX_VALUE);
             var llama = new LlamaContext(usable.library(), file, new LlamaContext.Settings(
-                    usable.gpu() ? properties.gpuLayers() : 0, properties.slots(), context, properties.batchTokens(), properties.threads()));
+                    usable.gpu() ? properties.gpuLayers() : 0, properties.slots(), context, properties.batchTokens(), threads(usable)));
             var engine = new ContinuousBatchingEngine(model.getId(), llama, properties.slots(), properties.batchTokens(),
                     metrics.stepListener());
             Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -119,6 +119,14 @@ public class ModelLoader {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + artifact.getUri() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** On the CPU fallback every thread computes, and more threads than cores only thrash. */
+    private int threads(ComputeBackend.Choice.Usable usable) {
+        if (properties.threads() > 0 || usable.gpu()) {
+            return properties.threads();
+        }
+        return Runtime.getRuntime().availableProcessors();
     }
 
     private static void verify(Path file, String expectedSha256) throws IOException {

@@ -134,6 +134,29 @@ public final class LlamaContext implements AutoCloseable {
         }
     }
 
+    /**
+     * Tokens of a text, with the model's BOS and with special tokens parsed. The worker itself receives token ids
+     * (the tokenizer service makes them); this serves tools such as the decode benchmark.
+     */
+    public int[] tokenize(String text) {
+        try (Arena scratch = Arena.ofConfined()) {
+            byte[] utf8 = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            MemorySegment bytes = scratch.allocate(utf8.length + 1L);
+            bytes.copyFrom(MemorySegment.ofArray(utf8));
+            int capacity = utf8.length + 8;
+            MemorySegment tokens = scratch.allocate(JAVA_INT, capacity);
+            int count = (int) library.tokenize.invokeExact(vocabulary, bytes, utf8.length, tokens, capacity, true, true);
+            if (count < 0) {
+                throw new IllegalStateException("llama_tokenize needs room for " + -count + " tokens");
+            }
+            return tokens.asSlice(0, JAVA_INT.byteSize() * count).toArray(JAVA_INT);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_tokenize failed: " + e, e);
+        }
+    }
+
     public int vocabularySize() {
         return vocabularySize;
     }

@@ -73,6 +73,7 @@ public final class LlamaLibrary {
     final MethodHandle vocabNTokens;
     final MethodHandle vocabIsEog;
     final MethodHandle tokenToPiece;
+    final MethodHandle tokenize;
     final MethodHandle samplerChainInit;
     final MethodHandle samplerChainAdd;
     final MethodHandle samplerInitGreedy;
@@ -140,6 +141,8 @@ public final class LlamaLibrary {
         vocabIsEog = handle("llama_vocab_is_eog", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT));
         tokenToPiece = handle("llama_token_to_piece",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_BOOLEAN));
+        tokenize = handle("llama_tokenize",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_BOOLEAN, JAVA_BOOLEAN));
         samplerChainInit = handle("llama_sampler_chain_init", FunctionDescriptor.of(ADDRESS, LlamaStructs.SAMPLER_CHAIN_PARAMS));
         samplerChainAdd = handle("llama_sampler_chain_add", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
         samplerInitGreedy = handle("llama_sampler_init_greedy", FunctionDescriptor.of(ADDRESS));
