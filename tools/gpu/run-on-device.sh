@@ -2,9 +2,9 @@
 # On the GPU machine, after every part of tools/gpu/package-for-device.sh's output is in DIR (default /tmp/gw):
 # joins and checks the parts, unpacks, makes the CUDA 13 runtime libraries of the machine's Python wheels
 # (nvidia-cuda-runtime, nvidia-cublas) visible to llama.cpp, then
-#   1. starts the worker and prints its load report profile (readiness, GPUs) and a greedy generation,
-#   2. runs the decode benchmark of the worker's engine at batch 1 and 8,
-#   3. exports the model to transformers and runs transformers' generate at batch 1 and 8 on the same GPU.
+#   1. runs the decode benchmark of the worker's engine at batch 1 and 8,
+#   2. exports the model to transformers and runs transformers' generate at batch 1 and 8 on the same GPU,
+#   3. starts the worker on the model file and prints its health (device, GPUs, models) and worker_gpu_* metrics.
 # Results are copied to $OUT when set. UNVERIFIED: written without a GPU machine.
 set -euo pipefail
 dir="${1:-/tmp/gw}"
@@ -41,11 +41,11 @@ echo "== decode benchmark: transformers generate ==" | tee -a "$log"
 python3 tools/gguf_to_hf.py model/tiny-kjv-chat.gguf /tmp/tiny-kjv-chat-hf >/dev/null
 python3 tools/hf_generate_bench.py /tmp/tiny-kjv-chat-hf "$tokens" 3 2>&1 | grep -E 'device=|batch=' | tee -a "$log"
 
-echo "== the worker itself: not ready until a model is loaded, then its profile ==" | tee -a "$log"
+echo "== the worker itself: readiness, device, GPUs, models, GPU metrics ==" | tee -a "$log"
 "$java" --enable-native-access=ALL-UNNAMED -jar app.jar --worker.native-dir=natives \
-  --worker.registry-target=static://127.0.0.1:1 --server.port=18084 --spring.grpc.server.port=19094 > worker.log 2>&1 &
+  --worker.model-file=model/tiny-kjv-chat.gguf --server.port=18084 --spring.grpc.server.port=19094 > worker.log 2>&1 &
 worker=$!
-for _ in $(seq 1 60); do curl -sf -o /dev/null http://127.0.0.1:18084/actuator/health/liveness && break; sleep 1; done
+for _ in $(seq 1 90); do curl -sf -o /dev/null http://127.0.0.1:18084/actuator/health/readiness && break; sleep 1; done
 curl -s http://127.0.0.1:18084/actuator/health | tee -a "$log"; echo | tee -a "$log"
 curl -s http://127.0.0.1:18084/actuator/prometheus | grep -E '^worker_gpu_' | tee -a "$log"
 grep -E 'Computing on|Not ready' worker.log | tee -a "$log" || true

@@ -20,6 +20,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxWaiting         requests allowed to wait for a free slot before new ones are refused
  * @param loadRetryInterval  how long to wait before asking the registry again when it is not up yet
  * @param telemetryInterval  how often GPU utilisation, memory and power are read
+ * @param modelFile          a GGUF to load at start instead of asking the registry (a worker run on its own, e.g.
+ *                           on a lent GPU machine); its file name without .gguf is the model id
  */
 @ConfigurationProperties("worker")
 public record GpuWorkerProperties(
@@ -35,11 +37,12 @@ public record GpuWorkerProperties(
         @DefaultValue("0") int threads,
         @DefaultValue("256") int maxWaiting,
         @DefaultValue("2s") Duration loadRetryInterval,
-        @DefaultValue("5s") Duration telemetryInterval) {
+        @DefaultValue("5s") Duration telemetryInterval,
+        Path modelFile) {
 
     /** Settings for tests and tools: defaults everywhere except the names given. */
     public static GpuWorkerProperties of(String workerId, String nvidiaSmi, Path nativeDir, boolean allowCpuFallback) {
         return new GpuWorkerProperties(workerId, nvidiaSmi, "static://127.0.0.1:9091", nativeDir, allowCpuFallback,
-                -1, 4, 256, 256, 1, 16, Duration.ofSeconds(2), Duration.ofSeconds(5));
+                -1, 4, 256, 256, 1, 16, Duration.ofSeconds(2), Duration.ofSeconds(5), null);
     }
 }

@@ -58,7 +58,7 @@ public class ModelLoader {
     @EventListener(ApplicationReadyEvent.class)
     public void loadInBackground() {
         if (backend.choice() instanceof ComputeBackend.Choice.Usable) {
-            Thread.ofVirtual().name("model-loader").start(this::loadFromRegistry);
+            Thread.ofVirtual().name("model-loader").start(properties.modelFile() != null ? this::loadModelFile : this::loadFromRegistry);
         }
     }
 
@@ -83,6 +83,18 @@ public class ModelLoader {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loadModelFile() {
+        Path file = properties.modelFile().toAbsolutePath();
+        String id = file.getFileName().toString().replaceFirst("\\.gguf$", "");
+        try {
+            load(Model.newBuilder().setId(id).build(),
+                    ModelArtifact.newBuilder().setVariantId("gguf").setUri(file.toUri().toString()).build());
+        } catch (RuntimeException e) {
+            notReadyReason = "cannot load " + file + ": " + e.getMessage();
+            log.error("Cannot load {}: {}", file, e.getMessage());
         }
     }
 
