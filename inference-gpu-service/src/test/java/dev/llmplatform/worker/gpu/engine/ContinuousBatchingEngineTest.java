@@ -19,8 +19,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +33,6 @@ class ContinuousBatchingEngineTest {
     static final Path NATIVES = Path.of(System.getProperty("llama.cuda.dir", "../.platform/native/llama-cuda/3.22.1"));
 
     private static ContinuousBatchingEngine engine;
-    private static final AtomicLong batchedSequences = new AtomicLong();
     private static final AtomicInteger widestStep = new AtomicInteger();
     private static int[] prompt;
     private static String cpuWorkerGreedy;
@@ -53,7 +50,6 @@ class ContinuousBatchingEngineTest {
         var library = LlamaLibrary.load(NATIVES);
         var context = new LlamaContext(library, GGUF, new LlamaContext.Settings(-1, 4, 256, 64, 1));
         engine = new ContinuousBatchingEngine("tiny-kjv-chat", context, 4, 64, (sequences, prefill, decode, nanos) -> {
-            batchedSequences.addAndGet(sequences);
             widestStep.accumulateAndGet(sequences, Math::max);
         });
     }
@@ -160,9 +156,5 @@ class ContinuousBatchingEngineTest {
 
         assertThat(result.outcome()).isInstanceOf(GenerationOutcome.Stopped.class);
         assertThat(result.text()).isEqualTo(full.substring(0, full.indexOf(stop)));
-    }
-
-    static String ids(int[] tokens) {
-        return Arrays.stream(tokens).mapToObj(Integer::toString).collect(Collectors.joining(","));
     }
 }
