@@ -1,49 +1,45 @@
 package dev.llmplatform.worker.gpu.infra;
 
-import org.springframework.boot.context.event.ApplicationReadyEvent;
+import dev.llmplatform.worker.gpu.domain.LoadedModels;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
-import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * Why this worker cannot serve: no GPU, or (with a GPU) no CUDA engine in this build yet. Readiness stays down
- * and the reason shows in /actuator/health so an operator sees it at once.
+ * Part of readiness: up only when the worker computes on a usable back end and has a model loaded. Otherwise out of
+ * service with the reason (no GPU, no CUDA back end, no model yet), shown in /actuator/health for an operator.
  */
 @Component("gpu")
 public class GpuReadiness implements HealthIndicator {
 
-    private final GpuProbe probe;
-    private volatile GpuProbe.Discovery discovery;
+    private final ComputeBackend backend;
+    private final ModelLoader loader;
+    private final LoadedModels models;
+    private final GpuTelemetry telemetry;
 
-    public GpuReadiness(GpuProbe probe) {
-        this.probe = probe;
+    public GpuReadiness(ComputeBackend backend, ModelLoader loader, LoadedModels models, GpuTelemetry telemetry) {
+        this.backend = backend;
+        this.loader = loader;
+        this.models = models;
+        this.telemetry = telemetry;
     }
 
-    @EventListener(ApplicationReadyEvent.class)
-    public void discover() {
-        discovery = probe.discover();
+    public boolean ready() {
+        return loader.notReadyReason().isEmpty();
     }
 
     public String reason() {
-        return switch (discovery()) {
-            case GpuProbe.Discovery.NotFound notFound -> notFound.reason();
-            case GpuProbe.Discovery.Found found ->
-                    found.gpus().size() + " GPU(s) found, but this build has no CUDA inference engine loaded";
-        };
-    }
-
-    private GpuProbe.Discovery discovery() {
-        var current = discovery;
-        return current != null ? current : (discovery = probe.discover());
+        return loader.notReadyReason();
     }
 
     @Override
     public Health health() {
-        var health = Health.outOfService().withDetail("reason", reason());
-        if (discovery() instanceof GpuProbe.Discovery.Found found) {
-            health.withDetail("gpus", found.gpus());
+        var health = ready() ? Health.up() : Health.outOfService().withDetail("reason", reason());
+        if (backend.choice() instanceof ComputeBackend.Choice.Usable usable) {
+            health.withDetail("device", usable.device());
         }
+        health.withDetail("gpus", telemetry.gpus());
+        health.withDetail("models", models.all().stream().map(e -> e.engine().modelId()).toList());
         return health.build();
     }
 }

@@ -1,0 +1,53 @@
+package dev.llmplatform.worker.gpu.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmplatform.worker.gpu.config.GpuWorkerProperties;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** When the worker may compute, and on what; the reasons it gives when it may not. */
+class ComputeBackendTest {
+
+    static final Path NATIVES = Path.of(System.getProperty("llama.cuda.dir", "../.platform/native/llama-cuda/3.22.1"));
+    static final GpuProbe.Discovery NO_DRIVER = new GpuProbe.Discovery.NotFound("no NVIDIA driver on this machine (nvidia-smi not found)");
+
+    @Test
+    void withoutAGpuItIsUnusableByDefaultAndSaysWhy() {
+        var choice = ComputeBackend.choose(NO_DRIVER, GpuWorkerProperties.of("gpu-0", "nvidia-smi", NATIVES, false));
+
+        assertThat(choice).isInstanceOfSatisfying(ComputeBackend.Choice.Unusable.class,
+                u -> assertThat(u.reason()).contains("no NVIDIA driver").contains("takes no work without a GPU"));
+    }
+
+    @Test
+    void withoutAGpuTheExplicitFallbackRunsOnTheCpuBackEnd() {
+        var choice = ComputeBackend.choose(NO_DRIVER, GpuWorkerProperties.of("gpu-0", "nvidia-smi", NATIVES, true));
+
+        assertThat(choice).isInstanceOfSatisfying(ComputeBackend.Choice.Usable.class, u -> {
+            assertThat(u.gpu()).isFalse();
+            assertThat(u.device()).startsWith("CPU fallback");
+        });
+    }
+
+    @Test
+    void aGpuWhoseCudaBackEndDoesNotLoadIsNotUsedSilentlyOnTheCpu() {
+        // this machine has no CUDA runtime, so llama.cpp's CUDA back end fails to load, as it would on a GPU host
+        // without libcudart/libcublas: the worker must say so rather than serve from the CPU
+        var found = new GpuProbe.Discovery.Found(List.of(new GpuProbe.Gpu(0, "NVIDIA H100 80GB HBM3", 81559, 0, 0, 70)));
+
+        var choice = ComputeBackend.choose(found, GpuWorkerProperties.of("gpu-0", "nvidia-smi", NATIVES, false));
+
+        assertThat(choice).isInstanceOfSatisfying(ComputeBackend.Choice.Unusable.class,
+                u -> assertThat(u.reason()).contains("1 GPU(s) found").contains("CUDA back end did not load").contains("libcudart.so.13"));
+    }
+
+    @Test
+    void missingNativesAreNamedWithTheWayToGetThem() {
+        var choice = ComputeBackend.choose(NO_DRIVER, GpuWorkerProperties.of("gpu-0", "nvidia-smi", Path.of("/nonexistent"), true));
+
+        assertThat(choice).isInstanceOfSatisfying(ComputeBackend.Choice.Unusable.class,
+                u -> assertThat(u.reason()).contains("fetch-llama-cuda.sh"));
+    }
+}
