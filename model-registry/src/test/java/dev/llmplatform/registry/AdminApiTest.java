@@ -133,6 +133,9 @@ class AdminApiTest {
                 "http://127.0.0.1:" + port + "/admin/models/" + id + "/versions/1/variants/cpu-int8/artifact")).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(download.body()).isEqualTo(artifact);
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("registry_artifact_bytes_served_total").containsPattern("registry_models\\{[^}]*stage=\"production\"");
         assertThat(send("GET", "/admin/models/" + id, HttpRequest.BodyPublishers.noBody(), null).body().at("/production_version").asString())
                 .isEqualTo("1");
     }

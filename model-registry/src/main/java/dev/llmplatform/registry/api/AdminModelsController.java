@@ -56,7 +56,7 @@ public class AdminModelsController {
     public AdminModelsController(ModelStore store, RegistryOperations operations, MeterRegistry meters) {
         this.store = store;
         this.operations = operations;
-        this.bytesServed = Counter.builder("registry.artifact.bytes.served").baseUnit("bytes")
+        this.bytesServed = Counter.builder("registry.artifact.bytes.served")
                 .description("Artifact bytes sent to downloaders").register(meters);
     }
 
