@@ -195,6 +195,8 @@ class AdminApiTest {
         assertError(upload(id, "9", "v", artifact, sha256(artifact)), 404, "not_found", "no version '9'");
         assertError(post("/admin/models/" + id + "/versions/1/promote"), 409, "conflict", "has no variants");
         assertError(postJson("/admin/models", "{not json"), 400, "invalid_json", "not valid JSON");
+        assertThat(send("GET", "/admin/no-such-endpoint", HttpRequest.BodyPublishers.noBody(), null).body().at("/error/message").asString())
+                .isNotBlank();
     }
 
     @Test
@@ -227,5 +229,9 @@ class AdminApiTest {
         assertThat(docs.body().at("/openapi").asString()).startsWith("3.");
         assertThat(docs.body().at("/paths").propertyNames()).contains("/admin/models",
                 "/admin/models/{modelId}/versions/{version}/variants/{variantId}", "/admin/models/{modelId}/versions/{version}/promote");
+        HttpResponse<String> ui = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin/docs")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(ui.statusCode()).isEqualTo(200);
+        assertThat(ui.body()).contains("swagger-ui");
     }
 }

@@ -13,7 +13,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /** Every refusal of the admin API as an OpenAI-style error body with the matching status; never a bare 500. */
-@RestControllerAdvice(assignableTypes = AdminModelsController.class)
+@RestControllerAdvice
 class AdminErrorHandler {
 
     private static final Logger log = LoggerFactory.getLogger(AdminErrorHandler.class);
