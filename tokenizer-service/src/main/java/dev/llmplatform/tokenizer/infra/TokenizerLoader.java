@@ -1,5 +1,6 @@
 package dev.llmplatform.tokenizer.infra;
 
+import dev.llmplatform.commons.files.Sha256;
 import dev.llmplatform.commons.registry.RegistryModels;
 import dev.llmplatform.commons.registry.RegistryWatch;
 import dev.llmplatform.proto.v1.DeviceClass;
@@ -8,6 +9,7 @@ import dev.llmplatform.proto.v1.ModelEvent;
 import dev.llmplatform.tokenizer.config.TokenizerProperties;
 import dev.llmplatform.tokenizer.domain.Tokenizers;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +23,8 @@ import org.springframework.stereotype.Component;
 /**
  * Keeps the loaded tokenizers in step with the registry: follows its WatchModels stream and loads the tokenizer of
  * each model's production GGUF variant, again whenever a promotion moves the alias to another file; readiness
- * ("tokenizers" indicator) waits for one.
+ * ("tokenizers" indicator) waits for one. A file whose SHA-256 differs from the registry's is refused, as the worker
+ * refuses it, and the previous tokenizer stays.
  */
 @Component
 public class TokenizerLoader implements AutoCloseable {
@@ -66,7 +69,13 @@ public class TokenizerLoader implements AutoCloseable {
             return;
         }
         try {
-            tokenizers.put(new LlamaCppTokenizer(modelId, RegistryModels.localFile(artifact.get())));
+            Path file = RegistryModels.localFile(artifact.get());
+            String sha256 = artifact.get().getSha256();
+            if (!sha256.isBlank() && !Sha256.of(file).equalsIgnoreCase(sha256)) {
+                // the same file the worker would refuse: keep the tokenizer of the version still being served
+                throw new IllegalStateException("checksum mismatch for " + file + ": registry says " + sha256);
+            }
+            tokenizers.put(new LlamaCppTokenizer(modelId, file));
             loadedFrom.put(modelId, source);
             log.info("Loaded the tokenizer of {} version {} from {}", modelId, artifact.get().getVersion(), artifact.get().getUri());
         } catch (IOException | RuntimeException e) {

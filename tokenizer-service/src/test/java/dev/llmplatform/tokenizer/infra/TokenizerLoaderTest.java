@@ -60,6 +60,21 @@ class TokenizerLoaderTest {
     }
 
     @Test
+    void aCorruptedFileIsRefusedAndThePreviousTokenizerStays() throws Exception {
+        loader.onModelEvent(production("1", GGUF));
+        ModelTokenizer first = tokenizers.get("tiny").orElseThrow();
+        Path corrupted = Files.copy(GGUF, dir.resolve("v2.gguf"));
+        ModelEvent event = production("2", corrupted);
+        byte[] bytes = Files.readAllBytes(corrupted);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(corrupted, bytes);
+
+        loader.onModelEvent(event);
+
+        assertThat(tokenizers.get("tiny")).containsSame(first);
+    }
+
+    @Test
     void dropsTheTokenizerOfADeletedModel() throws Exception {
         loader.onModelEvent(production("1", GGUF));
 
