@@ -66,6 +66,10 @@ class ModelRegistryGrpcTest {
     @Autowired
     RegistryOperations operations;
 
+    /** Writing through the store alone, without the operations' nudge, is what another registry replica looks like. */
+    @Autowired
+    dev.llmplatform.registry.infra.ModelStore store;
+
     ManagedChannel channel;
     ModelRegistryGrpc.ModelRegistryBlockingStub registry;
 
@@ -161,6 +165,25 @@ class ModelRegistryGrpcTest {
             assertThat(promoted.getVersion()).isEqualTo("2");
             assertThat(promoted.getModel().getArtifactsList()).allSatisfy(a -> assertThat(a.getVersion()).isEqualTo("2"));
             assertThat(promoted.getRevision()).isGreaterThan(snapshot.getRevision());
+        } finally {
+            watch.cancel(null);
+        }
+    }
+
+    @Test
+    void changesCommittedByAnotherReplicaReachWatchersWithinThePollInterval() throws InterruptedException {
+        String id = newModel();
+        addVersion(id, "1", 'a');
+        BlockingQueue<ModelEvent> events = new LinkedBlockingQueue<>();
+        var watch = io.grpc.Context.current().withCancellation();
+        watch.run(() -> ModelRegistryGrpc.newStub(channel).watchModels(WatchModelsRequest.getDefaultInstance(), collect(events)));
+        try {
+            next(events, e -> e.getModelId().equals(id));
+
+            store.setStage(id, "1", dev.llmplatform.registry.domain.Stage.PRODUCTION);
+
+            ModelEvent promoted = next(events, e -> e.getModelId().equals(id) && e.getKind() == ModelChangeKind.MODEL_CHANGE_KIND_PROMOTED);
+            assertThat(promoted.getModel().getProductionVersion()).isEqualTo("1");
         } finally {
             watch.cancel(null);
         }
