@@ -21,14 +21,15 @@ import reactor.core.publisher.Mono;
 class OpenAiRoutes {
 
     @Bean
-    RouterFunction<ServerResponse> openAiApi(GenerationHandler generations, ModelsHandler models) {
+    RouterFunction<ServerResponse> openAiApi(GenerationHandler generations, ModelsHandler models, EmbeddingsHandler embeddings) {
         return RouterFunctions.route()
                 .POST("/v1/chat/completions", generations::chatCompletions)
                 .POST("/v1/completions", generations::completions)
+                .POST("/v1/embeddings", embeddings::create)
                 .GET("/v1/models", models::list)
                 .GET("/v1/models/{*id}", models::get)
                 // a known path with the wrong method is a 405, not the 404 an unmatched route would give
-                .route(path("/v1/chat/completions").or(path("/v1/completions")), onlyAllows(HttpMethod.POST))
+                .route(path("/v1/chat/completions").or(path("/v1/completions")).or(path("/v1/embeddings")), onlyAllows(HttpMethod.POST))
                 .route(path("/v1/models").or(path("/v1/models/**")), onlyAllows(HttpMethod.GET))
                 .build();
     }

@@ -1,6 +1,8 @@
 package dev.llmplatform.gateway.infra;
 
 import dev.llmplatform.gateway.config.GatewayProperties;
+import dev.llmplatform.gateway.domain.EmbeddingRequest;
+import dev.llmplatform.gateway.domain.EmbeddingResult;
 import dev.llmplatform.gateway.domain.FinishReason;
 import dev.llmplatform.gateway.domain.GeneratedChunk;
 import dev.llmplatform.gateway.domain.GenerationRequest;
@@ -9,6 +11,8 @@ import dev.llmplatform.gateway.domain.TokenUsage;
 import dev.llmplatform.proto.v1.ChatMessage;
 import dev.llmplatform.proto.v1.ChatMessages;
 import dev.llmplatform.proto.v1.ListServedModelsRequest;
+import dev.llmplatform.proto.v1.ScheduleEmbedRequest;
+import dev.llmplatform.proto.v1.ScheduleEmbedResponse;
 import dev.llmplatform.proto.v1.ListServedModelsResponse;
 import dev.llmplatform.proto.v1.SamplingParams;
 import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
@@ -60,6 +64,23 @@ public class SchedulerClient {
                 .map(response -> response.getModelsList().stream()
                         .map(m -> new ServedModel(m.getId(), m.getOwnedBy(), m.getCreatedEpochSeconds()))
                         .toList());
+    }
+
+    public Mono<EmbeddingResult> embed(EmbeddingRequest request) {
+        var message = ScheduleEmbedRequest.newBuilder()
+                .setRequestId(request.requestId())
+                .setModel(request.model())
+                .addAllInputs(request.inputs())
+                .build();
+        return Mono.<ScheduleEmbedResponse>create(sink -> stub(request.requestId(), properties.requestTimeout())
+                        .embed(message, new SinkObserver<>(sink::success, sink::error, () -> { }, sink::onCancel)))
+                .map(response -> new EmbeddingResult(response.getEmbeddingsList().stream().map(e -> {
+                    float[] vector = new float[e.getValuesCount()];
+                    for (int i = 0; i < vector.length; i++) {
+                        vector[i] = e.getValues(i);
+                    }
+                    return vector;
+                }).toList(), response.getPromptTokens()));
     }
 
     private SchedulerGrpc.SchedulerStub stub(String requestId, Duration deadline) {

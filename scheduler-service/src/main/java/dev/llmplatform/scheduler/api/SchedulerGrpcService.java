@@ -206,7 +206,7 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
 
     @Override
     public void embed(ScheduleEmbedRequest request, StreamObserver<ScheduleEmbedResponse> responses) {
-        responses.onError(Status.UNIMPLEMENTED.withDescription("no embedding model is served yet").asRuntimeException());
+        new EmbeddingRelay(pool, request, responses).start();
     }
 
     @Override

@@ -79,6 +79,20 @@ public class WorkerPool implements InitializingBean, DisposableBean {
         return served;
     }
 
+    /** The ready workers that serve the model, least busy first (running plus waiting per slot). */
+    public List<String> readyWorkersServing(String model) {
+        return reports.entrySet().stream()
+                .filter(e -> e.getValue().getReady() && e.getValue().getModelsList().stream().anyMatch(m -> m.getId().equals(model)))
+                .sorted(java.util.Comparator.comparingDouble(e -> toSnapshot(e.getKey(), e.getValue()).utilisation()))
+                .map(Map.Entry::getKey)
+                .toList();
+    }
+
+    /** Whether any worker, ready or not, has reported serving the model: "unavailable" rather than "unknown". */
+    public boolean anyWorkerReported(String model) {
+        return reports.values().stream().anyMatch(r -> r.getModelsList().stream().anyMatch(m -> m.getId().equals(model)));
+    }
+
     public Optional<Channel> channel(String workerId) {
         return Optional.ofNullable(channelById.get(workerId));
     }

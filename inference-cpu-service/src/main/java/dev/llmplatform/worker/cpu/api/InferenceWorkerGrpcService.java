@@ -52,9 +52,12 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
     private final WorkerProperties properties;
     private final ExecutorService generationExecutor;
     private final MeterRegistry meters;
+    private final WorkerEmbeddings embeddings;
 
     public InferenceWorkerGrpcService(LoadedModels models, LoadTracker load, ModelLoader loader,
-                                      WorkerProperties properties, ExecutorService generationExecutor, MeterRegistry meters) {
+                                      WorkerProperties properties, ExecutorService generationExecutor, MeterRegistry meters,
+                                      WorkerEmbeddings embeddings) {
+        this.embeddings = embeddings;
         this.models = models;
         this.load = load;
         this.loader = loader;
@@ -157,8 +160,7 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
 
     @Override
     public void embed(WorkerEmbedRequest request, StreamObserver<WorkerEmbedResponse> responses) {
-        responses.onError(Status.UNIMPLEMENTED
-                .withDescription("worker " + properties.workerId() + " serves no embedding model").asRuntimeException());
+        embeddings.embed(request, responses);
     }
 
     @Override
@@ -226,6 +228,7 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
                     .setOwnedBy(entry.ownedBy())
                     .setCreatedEpochSeconds(entry.createdEpochSeconds()));
         }
+        report.addAllModels(embeddings.loadedModels());
         return report.build();
     }
 }
