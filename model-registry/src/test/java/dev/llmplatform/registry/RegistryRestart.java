@@ -68,7 +68,8 @@ final class RegistryRestart {
     static void assertVersion2InProduction(ConfigurableApplicationContext registry, String sha256) {
         RegisteredModel model = registry.getBean(ModelStore.class).findById("tiny-kjv-chat").orElseThrow();
         assertThat(model.productionVersion()).contains("2");
-        assertThat(model.versions()).extracting(v -> v.version() + ":" + v.stage()).containsExactly("1:ARCHIVED", "2:PRODUCTION");
+        // versions registered later (e.g. after a database restart) may follow
+        assertThat(model.versions()).extracting(v -> v.version() + ":" + v.stage()).startsWith("1:ARCHIVED", "2:PRODUCTION");
         ModelVersion two = model.version("2").orElseThrow();
         assertThat(two.variants()).singleElement().satisfies(v -> {
             assertThat(v.sha256()).isEqualTo(sha256);

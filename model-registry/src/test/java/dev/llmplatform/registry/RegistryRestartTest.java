@@ -53,6 +53,7 @@ class RegistryRestartTest {
         registry = restart.start();
 
         RegistryRestart.assertVersion2InProduction(registry, sha256);
+        assertThat(registry.getBean(ModelStore.class).findById("tiny-kjv-chat").orElseThrow().versions()).hasSize(2);
     }
 
     @Test
