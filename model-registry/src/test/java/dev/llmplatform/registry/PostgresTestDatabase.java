@@ -12,8 +12,8 @@ final class PostgresTestDatabase {
     private PostgresTestDatabase() {
     }
 
-    private static final String URL = System.getenv().getOrDefault("REGISTRY_TEST_DB_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    private static final String USER = System.getenv().getOrDefault("REGISTRY_TEST_DB_USER", "postgres");
+    static final String URL = System.getenv().getOrDefault("REGISTRY_TEST_DB_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+    static final String USER = System.getenv().getOrDefault("REGISTRY_TEST_DB_USER", "postgres");
 
     /**
      * Skips the calling test class when no PostgreSQL answers, unless REQUIRE_POSTGRES=true (as in CI), where a
@@ -30,12 +30,32 @@ final class PostgresTestDatabase {
         }
     }
 
+    static String newSchema() {
+        return "registry_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    }
+
     static void register(DynamicPropertyRegistry registry) {
-        String schema = "registry_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        registry.add("spring.datasource.url", () -> URL + "?currentSchema=" + schema);
-        registry.add("spring.datasource.username", () -> USER);
-        registry.add("spring.datasource.password", () -> "");
-        registry.add("spring.flyway.schemas", () -> schema);
-        registry.add("spring.flyway.create-schemas", () -> "true");
+        String schema = newSchema();
+        properties(schema).forEach((k, v) -> registry.add(k, () -> v));
+    }
+
+    /** Spring properties that put the registry into {@code schema} on the local server. */
+    static java.util.Map<String, String> properties(String schema) {
+        return java.util.Map.of(
+                "spring.datasource.url", URL + "?currentSchema=" + schema,
+                "spring.datasource.username", USER,
+                "spring.datasource.password", "",
+                "spring.flyway.schemas", schema,
+                "spring.flyway.create-schemas", "true");
+    }
+
+    /** Drops a schema a test created; best effort, the server may be gone. */
+    static void drop(String schema) {
+        try (var connection = java.sql.DriverManager.getConnection(URL, USER, "");
+             var statement = connection.createStatement()) {
+            statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        } catch (java.sql.SQLException ignored) {
+            // the schema name is unique; leaving it behind harms no one
+        }
     }
 }

@@ -64,7 +64,8 @@ final class LocalPlatform implements AutoCloseable {
         Path data = Files.createTempDirectory("registry-db");
         var registry = launch("model-registry", List.of(
                 "--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry"),
-                "--registry.default-model.path=" + modelFile()));
+                "--registry.default-model.path=" + modelFile(),
+                "--registry.artifacts.local-dir=" + data.resolve("artifacts")));
         String registryTarget = "--%s=static://127.0.0.1:" + registry.grpcPort();
         var tokenizer = launch("tokenizer-service", List.of(registryTarget.formatted("tokenizer.registry-target")));
         var worker = launch("inference-cpu-service", List.of(registryTarget.formatted("worker.registry-target"),

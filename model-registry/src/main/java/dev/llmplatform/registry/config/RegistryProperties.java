@@ -1,27 +1,82 @@
 package dev.llmplatform.registry.config;
 
+import java.time.Duration;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
- * @param defaultModel the model registered at start when {@code seed} is on, so that a fresh laptop serves something
+ * @param seed      models registered at start when missing, so that a fresh laptop serves something without an admin step
+ * @param artifacts where uploaded artifacts are kept
+ * @param watch     how the change stream (WatchModels) finds changes made by other registry replicas
  */
 @ConfigurationProperties("registry")
-public record RegistryProperties(@DefaultValue DefaultModel defaultModel) {
+public record RegistryProperties(
+        @DefaultValue Seed seed,
+        @DefaultValue Artifacts artifacts,
+        @DefaultValue Watch watch) {
+
+    /** @param enabled register the models below at start (each only when it is not registered yet) */
+    public record Seed(@DefaultValue("true") boolean enabled, @DefaultValue List<SeedModel> models) {
+    }
 
     /**
-     * @param seed     register (or refresh) this model at start
-     * @param id       the name clients send as "model"
-     * @param path     the GGUF file, relative to the working directory or absolute
+     * One model to seed as version {@code version} in production, with one CPU variant read from a local file. A
+     * missing file skips the entry with a warning.
+     *
+     * @param path          the artifact, relative to the working directory or absolute
+     * @param tokenizerPath the tokenizer file for formats that do not embed one (ONNX); empty otherwise
+     * @param contextLength 0 reads it from the GGUF metadata
      */
-    public record DefaultModel(
-            @DefaultValue("true") boolean seed,
-            @DefaultValue("tiny-kjv-chat") String id,
-            @DefaultValue("models/tiny-kjv-chat/tiny-kjv-chat.gguf") String path,
+    public record SeedModel(
+            String id,
             @DefaultValue("llm-platform") String ownedBy,
-            @DefaultValue("A small llama-architecture chat model trained by this project on the King James Bible.") String description,
-            @DefaultValue("CC0-1.0 (weights); training corpus: King James Bible, public domain") String licence,
-            @DefaultValue("cpu-f16") String variantId,
-            @DefaultValue("F16") String quantization) {
+            @DefaultValue("") String description,
+            @DefaultValue("chat") String task,
+            @DefaultValue("1") String version,
+            @DefaultValue("cpu") String variantId,
+            @DefaultValue("GGUF") String format,
+            @DefaultValue("f16") String quantization,
+            @DefaultValue("cpu") String deviceClass,
+            String path,
+            @DefaultValue("") String tokenizerPath,
+            @DefaultValue("") String licence,
+            @DefaultValue("0") int contextLength) {
+    }
+
+    /**
+     * @param store         {@code local} (a directory, the default) or {@code s3}
+     * @param localDir      the directory of the local store
+     * @param maxUploadSize larger uploads are refused with 413
+     */
+    public record Artifacts(
+            @DefaultValue("local") String store,
+            @DefaultValue(".platform/artifacts") String localDir,
+            @DefaultValue("16GB") DataSize maxUploadSize,
+            @DefaultValue S3 s3) {
+    }
+
+    /**
+     * An S3-compatible bucket. Credentials come from the AWS default chain (AWS_ACCESS_KEY_ID and
+     * AWS_SECRET_ACCESS_KEY, a profile, or the pod's role).
+     *
+     * @param endpoint  empty for AWS itself; the URL of MinIO, Ceph or another S3-compatible server otherwise
+     * @param pathStyle address buckets as endpoint/bucket (most S3-compatible servers) instead of bucket.endpoint
+     */
+    public record S3(
+            @DefaultValue("") String bucket,
+            @DefaultValue("models/") String prefix,
+            @DefaultValue("") String endpoint,
+            @DefaultValue("us-east-1") String region,
+            @DefaultValue("true") boolean pathStyle) {
+    }
+
+    /**
+     * @param pollInterval how often the registry reads the change log for changes another replica committed (its own
+     *                     changes reach watchers at once)
+     * @param keepChanges  how long the change log keeps an entry
+     */
+    public record Watch(@DefaultValue("2s") Duration pollInterval, @DefaultValue("1h") Duration keepChanges) {
     }
 }

@@ -1,37 +1,39 @@
 package dev.llmplatform.registry.domain;
 
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
-/** A model as the registry holds it, with the artifacts that serve it on each kind of hardware. */
+/**
+ * A model as the registry holds it: its versions, each with a lifecycle stage and its hardware variants, and the
+ * "production" alias naming the version that workers serve.
+ */
 public record RegisteredModel(
         String id,
         String ownedBy,
         String description,
-        String licence,
-        int contextLength,
-        String chatTemplate,
+        Task task,
         Instant createdAt,
-        List<Artifact> artifacts) {
+        Optional<String> productionVersion,
+        List<ModelVersion> versions) {
 
     public RegisteredModel {
-        artifacts = List.copyOf(artifacts);
+        versions = List.copyOf(versions);
     }
 
-    public RegisteredModel withArtifacts(List<Artifact> newArtifacts) {
-        return new RegisteredModel(id, ownedBy, description, licence, contextLength, chatTemplate, createdAt, newArtifacts);
+    public Optional<ModelVersion> version(String name) {
+        return versions.stream().filter(v -> v.version().equals(name)).findFirst();
     }
 
-    /** One file serving the model on one device class. */
-    public record Artifact(
-            String variantId,
-            String format,
-            String quantization,
-            DeviceClass deviceClass,
-            String uri,
-            String sha256,
-            long sizeBytes) {
+    public Optional<ModelVersion> production() {
+        return productionVersion.flatMap(this::version);
     }
 
-    public enum DeviceClass { CPU, GPU }
+    /** The variants the production alias points at, CPU first (the one to read single values from). */
+    public List<Variant> productionVariants() {
+        return production().map(v -> v.variants().stream()
+                .sorted(Comparator.comparing(Variant::deviceClass).thenComparing(Variant::variantId)).toList())
+                .orElse(List.of());
+    }
 }

@@ -1,11 +1,18 @@
 package dev.llmplatform.tokenizer.infra;
 
+import dev.llmplatform.commons.files.Sha256;
 import dev.llmplatform.commons.registry.RegistryModels;
+import dev.llmplatform.commons.registry.RegistryWatch;
 import dev.llmplatform.proto.v1.DeviceClass;
-import dev.llmplatform.proto.v1.Model;
+import dev.llmplatform.proto.v1.ModelArtifact;
+import dev.llmplatform.proto.v1.ModelEvent;
 import dev.llmplatform.tokenizer.config.TokenizerProperties;
 import dev.llmplatform.tokenizer.domain.Tokenizers;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -13,15 +20,23 @@ import org.springframework.context.event.EventListener;
 import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.stereotype.Component;
 
-/** Loads the tokenizer of every registered GGUF model at start; readiness ("tokenizers" indicator) waits for one. */
+/**
+ * Keeps the loaded tokenizers in step with the registry: follows its WatchModels stream and loads the tokenizer of
+ * each model's production GGUF variant, again whenever a promotion moves the alias to another file; readiness
+ * ("tokenizers" indicator) waits for one. A file whose SHA-256 differs from the registry's is refused, as the worker
+ * refuses it, and the previous tokenizer stays.
+ */
 @Component
-public class TokenizerLoader {
+public class TokenizerLoader implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TokenizerLoader.class);
 
     private final TokenizerProperties properties;
     private final Tokenizers tokenizers;
     private final GrpcChannelFactory channels;
+    /** The artifact (uri and SHA-256) each loaded tokenizer came from, by model id. */
+    private final Map<String, String> loadedFrom = new ConcurrentHashMap<>();
+    private volatile RegistryWatch watch;
 
     public TokenizerLoader(TokenizerProperties properties, Tokenizers tokenizers, GrpcChannelFactory channels) {
         this.properties = properties;
@@ -30,34 +45,49 @@ public class TokenizerLoader {
     }
 
     @EventListener(ApplicationReadyEvent.class)
-    public void loadInBackground() {
-        Thread.ofVirtual().name("tokenizer-loader").start(this::loadFromRegistry);
+    public void followRegistry() {
+        watch = RegistryWatch.start(channels.createChannel(properties.registryTarget()), properties.loadRetryInterval(),
+                this::onModelEvent, reason -> log.info("Waiting for the registry: {}", reason), "tokenizer-loader");
     }
 
-    private void loadFromRegistry() {
-        try {
-            var channel = channels.createChannel(properties.registryTarget());
-            while (tokenizers.isEmpty()) {
-                for (Model model : RegistryModels.await(channel, properties.loadRetryInterval(),
-                        reason -> log.info("Waiting for the registry: {}", reason))) {
-                    // Every variant of a model shares its vocabulary; the CPU file is the smallest to open.
-                    RegistryModels.gguf(model, DeviceClass.DEVICE_CLASS_CPU)
-                            .or(() -> RegistryModels.gguf(model, DeviceClass.DEVICE_CLASS_GPU))
-                            .ifPresent(artifact -> {
-                                try {
-                                    tokenizers.put(new LlamaCppTokenizer(model.getId(), RegistryModels.localFile(artifact)));
-                                    log.info("Loaded tokenizer of {}", model.getId());
-                                } catch (IOException | RuntimeException e) {
-                                    log.error("Cannot load the tokenizer of {}: {}", model.getId(), e.getMessage());
-                                }
-                            });
-                }
-                if (tokenizers.isEmpty()) {
-                    Thread.sleep(properties.loadRetryInterval());
-                }
+    void onModelEvent(ModelEvent event) {
+        String modelId = event.getModelId();
+        // Every variant of a model shares its vocabulary; the CPU file is the smallest to open.
+        Optional<ModelArtifact> artifact = event.hasModel()
+                ? RegistryModels.gguf(event.getModel(), DeviceClass.DEVICE_CLASS_CPU)
+                        .or(() -> RegistryModels.gguf(event.getModel(), DeviceClass.DEVICE_CLASS_GPU))
+                : Optional.empty();
+        if (artifact.isEmpty()) {
+            if (loadedFrom.remove(modelId) != null) {
+                tokenizers.remove(modelId);
+                log.info("Model {} has no GGUF variant in production any more; its tokenizer is dropped", modelId);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return;
+        }
+        String source = artifact.get().getUri() + "#" + artifact.get().getSha256();
+        if (source.equals(loadedFrom.get(modelId))) {
+            return;
+        }
+        try {
+            Path file = RegistryModels.localFile(artifact.get());
+            String sha256 = artifact.get().getSha256();
+            if (!sha256.isBlank() && !Sha256.of(file).equalsIgnoreCase(sha256)) {
+                // the same file the worker would refuse: keep the tokenizer of the version still being served
+                throw new IllegalStateException("checksum mismatch for " + file + ": registry says " + sha256);
+            }
+            tokenizers.put(new LlamaCppTokenizer(modelId, file));
+            loadedFrom.put(modelId, source);
+            log.info("Loaded the tokenizer of {} version {} from {}", modelId, artifact.get().getVersion(), artifact.get().getUri());
+        } catch (IOException | RuntimeException e) {
+            log.error("Cannot load the tokenizer of {} version {}: {}", modelId, artifact.get().getVersion(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        RegistryWatch current = watch;
+        if (current != null) {
+            current.close();
         }
     }
 }
