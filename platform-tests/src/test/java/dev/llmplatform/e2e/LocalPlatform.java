@@ -102,7 +102,7 @@ final class LocalPlatform implements AutoCloseable {
                 "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
                 // own temporary directory: llama.cpp's binding extracts its native library there, and two JVMs
                 // rewriting one /tmp/libjllama.so at once can crash the one that already mapped it
-                "-Djava.io.tmpdir=" + Files.createDirectories(logs.resolve("tmp").resolve(name)),
+                "-Djava.io.tmpdir=" + Files.createDirectories(logs.resolve("tmp").resolve(name + "-" + httpPort)),
                 "-jar", jar.toString(),
                 "--server.port=" + httpPort,
                 "--spring.grpc.server.port=" + grpcPort,
