@@ -9,9 +9,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Takes the caller's {@code x-request-id} metadata into the call: into the gRPC {@link Context} (so that
@@ -27,7 +29,9 @@ public final class RequestIdServerInterceptor implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String requestId = RequestIds.from(headers).orElse(null);
-        ServerCall<Q, R> logged = quiet(call) ? call : new LoggedCall<>(call, requestId);
+        // The trace and span ids that Micrometer Tracing put into the MDC for this call, if it runs inside it.
+        Map<String, String> callMdc = MDC.getCopyOfContextMap();
+        ServerCall<Q, R> logged = quiet(call) ? call : new LoggedCall<>(call, requestId, callMdc);
         if (requestId == null) {
             return next.startCall(logged, headers);
         }
@@ -44,19 +48,33 @@ public final class RequestIdServerInterceptor implements ServerInterceptor {
     private static final class LoggedCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
 
         private final String requestId;
+        private final Map<String, String> callMdc;
         private final long started = System.nanoTime();
 
-        LoggedCall(ServerCall<Q, R> delegate, String requestId) {
+        LoggedCall(ServerCall<Q, R> delegate, String requestId, Map<String, String> callMdc) {
             super(delegate);
             this.requestId = requestId;
+            this.callMdc = callMdc;
         }
 
         @Override
         public void close(Status status, Metadata trailers) {
-            // close may come from any thread (e.g. a generation thread): set the id for this line explicitly
-            RequestIds.withMdc(requestId, () -> log.info("gRPC {} {} in {} ms",
-                    getMethodDescriptor().getFullMethodName(), status.getCode(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+            // close may come from any thread (e.g. a generation thread): give this line the call's ids explicitly
+            Map<String, String> before = MDC.getCopyOfContextMap();
+            if (callMdc != null) {
+                callMdc.forEach(MDC::put);
+            }
+            try {
+                RequestIds.withMdc(requestId, () -> log.info("gRPC {} {} in {} ms",
+                        getMethodDescriptor().getFullMethodName(), status.getCode(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+            } finally {
+                if (before == null) {
+                    MDC.clear();
+                } else {
+                    MDC.setContextMap(before);
+                }
+            }
             super.close(status, trailers);
         }
     }
