@@ -35,7 +35,8 @@ def row(title):
 
 def quantiles(metric, selector, by, legend_prefix, qs=(0.5, 0.95)):
     by_le = ", ".join(["le"] + by)
-    return [q(f"histogram_quantile({p}, sum by ({by_le}) (rate({metric}_bucket{{{selector}}}{R})))",
+    matchers = f"{{{selector}}}" if selector else ""
+    return [q(f"histogram_quantile({p}, sum by ({by_le}) (rate({metric}_bucket{matchers}{R})))",
               f"p{int(p * 100)} {legend_prefix}") for p in qs]
 
 
