@@ -26,7 +26,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 /**
  * A request id given to the first service reaches the MDC of every service down the chain
@@ -51,6 +55,11 @@ class RequestIdInterceptorsTest {
     };
     private static final MethodDescriptor<String, String> ECHO = MethodDescriptor.<String, String>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("test.Echo/Say")
+            .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
+
+    /** Never answered: the service waits for a message that the caller never sends. */
+    private static final MethodDescriptor<String, String> HANG = MethodDescriptor.<String, String>newBuilder()
+            .setType(MethodDescriptor.MethodType.BIDI_STREAMING).setFullMethodName("test.Echo/Hang")
             .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
 
     private final List<Server> servers = new ArrayList<>();
@@ -106,6 +115,38 @@ class RequestIdInterceptorsTest {
         assertThat(backSawInMetadata).containsExactly("req-from-mdc");
     }
 
+    @Test
+    void eachFinishedCallIsLoggedOnceUnderItsRequestIdAndACancelledOneToo() throws Exception {
+        var appender = new ListAppender<ILoggingEvent>();
+        var logger = (Logger) LoggerFactory.getLogger(RequestIdServerInterceptor.class);
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            ManagedChannel echo = start("echo", text -> text);
+            call(echo, "req-ok", "x");
+            // a streaming-style call the caller gives up on before the service answers
+            var cancelled = ClientInterceptors.intercept(echo, MetadataUtils.newAttachHeadersInterceptor(headers("req-gone")));
+            var clientCall = cancelled.newCall(HANG, CallOptions.DEFAULT);
+            clientCall.start(new io.grpc.ClientCall.Listener<>() { }, new Metadata());
+            clientCall.request(1);
+            clientCall.cancel("caller left", null);
+            Thread.sleep(200);
+        } finally {
+            logger.detachAppender(appender);
+        }
+
+        assertThat(appender.list).extracting(e -> e.getMDCPropertyMap().get(RequestIds.MDC_KEY) + " " + e.getFormattedMessage())
+                .anySatisfy(line -> assertThat(line).startsWith("req-ok gRPC test.Echo/Say OK in "))
+                .anySatisfy(line -> assertThat(line).startsWith("req-gone gRPC test.Echo/Hang CANCELLED by the caller in "));
+        assertThat(appender.list).filteredOn(e -> "req-gone".equals(e.getMDCPropertyMap().get(RequestIds.MDC_KEY))).hasSize(1);
+    }
+
+    private static Metadata headers(String requestId) {
+        Metadata headers = new Metadata();
+        headers.put(RequestIds.METADATA_KEY, requestId);
+        return headers;
+    }
+
     /** front calls back while handling its own call; both behind the request-id interceptors. */
     private ManagedChannel chainOfTwo() throws IOException {
         ManagedChannel back = start("back", text -> {
@@ -121,6 +162,19 @@ class RequestIdInterceptorsTest {
                 .addMethod(ECHO, ServerCalls.asyncUnaryCall((request, responses) -> {
                     responses.onNext(handler.apply(request));
                     responses.onCompleted();
+                }))
+                .addMethod(HANG, ServerCalls.asyncBidiStreamingCall(responses -> new io.grpc.stub.StreamObserver<String>() {
+                    @Override
+                    public void onNext(String value) {
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
                 })).build();
         io.grpc.ServerInterceptor recordMetadata = new io.grpc.ServerInterceptor() {
             @Override
