@@ -14,6 +14,7 @@ import dev.llmplatform.proto.v1.TokenizerGrpc;
 import dev.llmplatform.tokenizer.config.TokenizerProperties;
 import dev.llmplatform.tokenizer.domain.IncrementalDetokenizer;
 import dev.llmplatform.tokenizer.domain.ModelTokenizer;
+import dev.llmplatform.tokenizer.domain.TokenCache;
 import dev.llmplatform.tokenizer.domain.Tokenizers;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -30,16 +31,18 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
 
     private final Tokenizers tokenizers;
     private final TokenizerProperties properties;
+    private final TokenCache cache;
 
-    public TokenizerGrpcService(Tokenizers tokenizers, TokenizerProperties properties) {
+    public TokenizerGrpcService(Tokenizers tokenizers, TokenizerProperties properties, TokenCache cache) {
         this.tokenizers = tokenizers;
         this.properties = properties;
+        this.cache = cache;
     }
 
     @Override
     public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> responses) {
         answer(responses, () -> {
-            int[] ids = tokenizer(request.getModel()).encode(text(request.getText()), request.getAddSpecialTokens());
+            int[] ids = cache.encode(tokenizer(request.getModel()), text(request.getText()), request.getAddSpecialTokens());
             return TokenizeResponse.newBuilder().addAllTokenIds(Arrays.stream(ids).boxed().toList()).build();
         });
     }
@@ -47,7 +50,7 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
     @Override
     public void countTokens(TokenizeRequest request, StreamObserver<CountTokensResponse> responses) {
         answer(responses, () -> CountTokensResponse.newBuilder()
-                .setCount(tokenizer(request.getModel()).encode(text(request.getText()), request.getAddSpecialTokens()).length)
+                .setCount(cache.encode(tokenizer(request.getModel()), text(request.getText()), request.getAddSpecialTokens()).length)
                 .build());
     }
 
@@ -74,10 +77,9 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
                 }
                 return new ModelTokenizer.Message(m.getRole(), text(m.getContent()));
             }).toList();
-            String prompt = tokenizer.applyChatTemplate(messages, request.getAddGenerationPrompt());
-            int[] ids = tokenizer.encode(prompt, true);
-            return ApplyChatTemplateResponse.newBuilder().setPrompt(prompt)
-                    .addAllTokenIds(Arrays.stream(ids).boxed().toList()).build();
+            TokenCache.ChatPrompt chat = cache.chatPrompt(tokenizer, messages, request.getAddGenerationPrompt());
+            return ApplyChatTemplateResponse.newBuilder().setPrompt(chat.prompt())
+                    .addAllTokenIds(Arrays.stream(chat.tokenIds()).boxed().toList()).build();
         });
     }
 

@@ -10,7 +10,10 @@ import dev.llmplatform.proto.v1.DetokenizeStreamRequest;
 import dev.llmplatform.proto.v1.DetokenizeStreamResponse;
 import dev.llmplatform.proto.v1.TokenizeRequest;
 import dev.llmplatform.proto.v1.TokenizerGrpc;
+import dev.llmplatform.tokenizer.config.TokenCacheProperties;
 import dev.llmplatform.tokenizer.config.TokenizerProperties;
+import dev.llmplatform.tokenizer.domain.TokenCache;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.llmplatform.tokenizer.domain.Tokenizers;
 import dev.llmplatform.tokenizer.infra.LlamaCppTokenizer;
 import io.grpc.ManagedChannel;
@@ -46,7 +49,8 @@ class TokenizerGrpcServiceTest {
         tokenizers = new Tokenizers();
         tokenizers.put(new LlamaCppTokenizer(MODEL, GGUF));
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(new TokenizerGrpcService(tokenizers, new TokenizerProperties("static://unused", Duration.ofSeconds(1), 10_000)))
+                .addService(new TokenizerGrpcService(tokenizers, new TokenizerProperties("static://unused", Duration.ofSeconds(1), 10_000),
+                        new TokenCache(new TokenCacheProperties(1_000_000, Duration.ofMinutes(1)), new SimpleMeterRegistry())))
                 .build().start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
         tokenizer = TokenizerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);

@@ -1,0 +1,89 @@
+package dev.llmplatform.tokenizer.domain;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.llmplatform.tokenizer.config.TokenCacheProperties;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.function.Supplier;
+import org.springframework.stereotype.Component;
+
+/**
+ * Recent tokenize and chat-template results. Clients send the same system prompts and conversation
+ * prefixes again and again; the chat template (a Jinja render under a lock) and the tokenization are
+ * deterministic for a given tokenizer, so a repeated input is answered from memory. Entries are keyed by
+ * the tokenizer instance itself: a model reloaded under the same name never sees the old one's results.
+ * Counts hits and misses as {@code tokenizer.cache{result=hit|miss}}.
+ */
+@Component
+public class TokenCache {
+
+    /** The rendered prompt and its token ids. */
+    public record ChatPrompt(String prompt, int[] tokenIds) {
+    }
+
+    private sealed interface Key {
+    }
+
+    private record EncodeKey(ModelTokenizer tokenizer, String text, boolean addSpecial) implements Key {
+    }
+
+    private record ChatKey(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, boolean addGenerationPrompt) implements Key {
+    }
+
+    private final Cache<Key, Object> cache;
+    private final Counter hits;
+    private final Counter misses;
+
+    public TokenCache(TokenCacheProperties properties, MeterRegistry registry) {
+        this.cache = Caffeine.newBuilder()
+                .maximumWeight(properties.maxWeight())
+                .weigher(TokenCache::weigh)
+                .expireAfterAccess(properties.expireAfterAccess())
+                .build();
+        this.hits = Counter.builder("tokenizer.cache").tag("result", "hit")
+                .description("Tokenize and chat-template calls answered from the cache").register(registry);
+        this.misses = Counter.builder("tokenizer.cache").tag("result", "miss")
+                .description("Tokenize and chat-template calls that had to run the tokenizer").register(registry);
+    }
+
+    public int[] encode(ModelTokenizer tokenizer, String text, boolean addSpecial) {
+        int[] ids = (int[]) lookup(new EncodeKey(tokenizer, text, addSpecial), () -> tokenizer.encode(text, addSpecial));
+        return ids.clone();
+    }
+
+    public ChatPrompt chatPrompt(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, boolean addGenerationPrompt) {
+        var cached = (ChatPrompt) lookup(new ChatKey(tokenizer, List.copyOf(messages), addGenerationPrompt), () -> {
+            String prompt = tokenizer.applyChatTemplate(messages, addGenerationPrompt);
+            return new ChatPrompt(prompt, tokenizer.encode(prompt, true));
+        });
+        return new ChatPrompt(cached.prompt(), cached.tokenIds().clone());
+    }
+
+    private Object lookup(Key key, Supplier<Object> compute) {
+        Object cached = cache.getIfPresent(key);
+        if (cached != null) {
+            hits.increment();
+            return cached;
+        }
+        misses.increment();
+        // a failure (bad input) propagates and caches nothing
+        Object computed = compute.get();
+        cache.put(key, computed);
+        return computed;
+    }
+
+    private static int weigh(Key key, Object value) {
+        long chars = switch (key) {
+            case EncodeKey k -> k.text().length();
+            case ChatKey k -> k.messages().stream().mapToLong(m -> m.role().length() + m.content().length()).sum();
+        };
+        long ids = switch (value) {
+            case int[] a -> a.length;
+            case ChatPrompt p -> p.prompt().length() + p.tokenIds().length;
+            default -> 0;
+        };
+        return (int) Math.min(Integer.MAX_VALUE, 1 + chars + ids);
+    }
+}
