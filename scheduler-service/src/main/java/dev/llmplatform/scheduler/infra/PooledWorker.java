@@ -88,6 +88,10 @@ public final class PooledWorker {
         this.healthy = healthy;
     }
 
+    boolean healthy() {
+        return healthy;
+    }
+
     /** Ready by its load stream and its health check, and its breaker lets requests through. */
     public boolean available() {
         return report.getReady() && healthy && breaker.getState() == CircuitBreaker.State.CLOSED;

@@ -8,6 +8,7 @@ import dev.llmplatform.scheduler.config.SchedulerProperties;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.grpc.Context;
+import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -144,6 +145,10 @@ public class WorkerPool implements InitializingBean, DisposableBean {
             if (!worker.breaker().tryAcquirePermission()) {
                 worker.healthy(false);
                 continue; // open: the wait in the open state replaces polling
+            }
+            if (!worker.healthy() && worker.channel() instanceof ManagedChannel managed) {
+                // our polling replaces gRPC's growing reconnect back-off: a restarted worker is seen within a check
+                managed.resetConnectBackoff();
             }
             long started = System.nanoTime();
             HealthGrpc.newStub(worker.channel()).withDeadlineAfter(properties.healthCheckInterval().toMillis(), TimeUnit.MILLISECONDS)
