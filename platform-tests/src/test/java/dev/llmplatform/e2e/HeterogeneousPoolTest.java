@@ -44,8 +44,8 @@ import org.junit.jupiter.api.Timeout;
  * Two CPU worker processes of different measured speed behind one scheduler, each its own JVM on loopback. Both
  * run on the same core; the slow one under nice 19, so that whenever both are busy it gets a small share of it.
  * The scheduler is told the same speed for both (its seeds): any difference it acts on is one it measured on their
- * streams. Their device profiles differ: the slow one draws 10 W more when busy, the fast one 180 W, so the slow
- * one is the more efficient per token unless it is eighteen times slower.
+ * streams. Their device profiles differ: the slow one draws 5 W more when busy, the fast one 300 W, so the slow
+ * one is the more efficient per token unless it is sixty times slower.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -75,11 +75,11 @@ class HeterogeneousPoolTest {
         platform = new LocalPlatform("sk-pool-" + System.nanoTime()).withoutGateway().withWorkers(List.of(
                 new LocalPlatform.WorkerSpec(FAST, workerArgs, oneCore, "hungry"),
                 new LocalPlatform.WorkerSpec(SLOW, workerArgs, lowPriority, "frugal")), List.of(
-                "--scheduler.device-profiles.hungry.load-watts=200",
+                "--scheduler.device-profiles.hungry.load-watts=320",
                 "--scheduler.device-profiles.hungry.idle-watts=20",
                 "--scheduler.device-profiles.hungry.prefill-tokens-per-second=2000",
                 "--scheduler.device-profiles.hungry.decode-tokens-per-second=200",
-                "--scheduler.device-profiles.frugal.load-watts=20",
+                "--scheduler.device-profiles.frugal.load-watts=15",
                 "--scheduler.device-profiles.frugal.idle-watts=10",
                 "--scheduler.device-profiles.frugal.prefill-tokens-per-second=2000",
                 "--scheduler.device-profiles.frugal.decode-tokens-per-second=200",
