@@ -8,6 +8,8 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 CP_FILE="$ROOT/scheduler-service/target/jmh-classpath.txt"
 cd "$ROOT"
+# the harness is generated at compile time: recompile the test classes with the processor
+rm -rf scheduler-service/target/test-classes
 ./mvnw -B -q -Pjmh -pl scheduler-service -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test
 exec "$JAVA_HOME/bin/java" -cp "scheduler-service/target/test-classes:scheduler-service/target/classes:$(cat "$CP_FILE")" \

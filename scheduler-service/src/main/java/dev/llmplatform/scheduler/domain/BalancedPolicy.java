@@ -29,39 +29,36 @@ public final class BalancedPolicy implements PlacementPolicy {
     @Override
     public Placement select(PlacementRequest request, List<WorkerSnapshot> pool) {
         int n = pool.size();
-        double[] finish = new double[n];
-        double[] joules = new double[n];
         double minFinish = Double.MAX_VALUE;
         double minJoules = Double.MAX_VALUE;
         for (int i = 0; i < n; i++) {
             WorkerSnapshot worker = pool.get(i);
-            if (!PlacementPolicy.eligible(worker, request)) {
-                finish[i] = Double.NaN;
-                continue;
-            }
-            var estimate = CostModel.estimate(worker, request);
-            finish[i] = estimate.finishSeconds();
-            joules[i] = estimate.joules();
-            minFinish = Math.min(minFinish, finish[i]);
-            minJoules = Math.min(minJoules, joules[i]);
-        }
-        int best = -1;
-        double bestScore = Double.MAX_VALUE;
-        for (int i = 0; i < n; i++) {
-            if (Double.isNaN(finish[i])) {
-                continue;
-            }
-            double score = timeWeight * finish[i] / Math.max(minFinish, TINY)
-                    + (1 - timeWeight) * joules[i] / Math.max(minJoules, TINY);
-            if (score < bestScore) {
-                bestScore = score;
-                best = i;
+            if (PlacementPolicy.eligible(worker, request)) {
+                double service = CostModel.serviceSeconds(worker, request);
+                minFinish = Math.min(minFinish, CostModel.finishSeconds(worker, service));
+                minJoules = Math.min(minJoules, CostModel.joules(worker, service));
             }
         }
-        if (best < 0) {
+        if (minFinish == Double.MAX_VALUE) {
             return PlacementPolicy.unplaceable(request, pool);
         }
-        WorkerSnapshot chosen = pool.get(best);
-        return new Placement.Placed(chosen, CostModel.estimate(chosen, request));
+        // the second pass recomputes rather than storing: cheaper than two arrays per decision
+        double finishScale = timeWeight / Math.max(minFinish, TINY);
+        double joulesScale = (1 - timeWeight) / Math.max(minJoules, TINY);
+        WorkerSnapshot best = null;
+        double bestScore = Double.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            WorkerSnapshot worker = pool.get(i);
+            if (!PlacementPolicy.eligible(worker, request)) {
+                continue;
+            }
+            double service = CostModel.serviceSeconds(worker, request);
+            double score = finishScale * CostModel.finishSeconds(worker, service) + joulesScale * CostModel.joules(worker, service);
+            if (score < bestScore) {
+                bestScore = score;
+                best = worker;
+            }
+        }
+        return new Placement.Placed(best, CostModel.estimate(best, request));
     }
 }

@@ -43,8 +43,21 @@ public final class CostModel {
     }
 
     public static Estimate estimate(WorkerSnapshot worker, PlacementRequest request) {
-        double service = serviceSeconds(worker, request.promptTokens(), request.cachedOn(worker.id()), request.expectedOutputTokens());
+        double service = serviceSeconds(worker, request);
         return new Estimate(service, waitSeconds(worker) + service, worker.profile().dynamicWatts() * service);
+    }
+
+    /** t_ij; the policies call these allocation-free forms once per worker and build the Estimate of the winner only. */
+    static double serviceSeconds(WorkerSnapshot worker, PlacementRequest request) {
+        return serviceSeconds(worker, request.promptTokens(), request.cachedOn(worker.id()), request.expectedOutputTokens());
+    }
+
+    static double finishSeconds(WorkerSnapshot worker, double serviceSeconds) {
+        return waitSeconds(worker) + serviceSeconds;
+    }
+
+    static double joules(WorkerSnapshot worker, double serviceSeconds) {
+        return worker.profile().dynamicWatts() * serviceSeconds;
     }
 
     /** Energy of a finished request from what it actually generated [J]. */

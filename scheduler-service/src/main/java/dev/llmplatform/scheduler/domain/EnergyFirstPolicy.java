@@ -18,29 +18,30 @@ public final class EnergyFirstPolicy implements PlacementPolicy {
     @Override
     public Placement select(PlacementRequest request, List<WorkerSnapshot> pool) {
         WorkerSnapshot frugal = null;
-        CostModel.Estimate frugalEstimate = null;
+        double frugalJoules = Double.MAX_VALUE;
+        double frugalFinish = Double.MAX_VALUE;
         WorkerSnapshot earliest = null;
-        CostModel.Estimate earliestEstimate = null;
+        double earliestFinish = Double.MAX_VALUE;
+        double deadline = request.finishWithinSeconds();
         for (int i = 0, n = pool.size(); i < n; i++) {
             WorkerSnapshot worker = pool.get(i);
             if (!PlacementPolicy.eligible(worker, request)) {
                 continue;
             }
-            var estimate = CostModel.estimate(worker, request);
-            if (estimate.finishSeconds() <= request.finishWithinSeconds() && (frugal == null
-                    || estimate.joules() < frugalEstimate.joules()
-                    || (estimate.joules() == frugalEstimate.joules() && estimate.finishSeconds() < frugalEstimate.finishSeconds()))) {
+            double service = CostModel.serviceSeconds(worker, request);
+            double finish = CostModel.finishSeconds(worker, service);
+            double joules = CostModel.joules(worker, service);
+            if (finish <= deadline && (frugal == null || joules < frugalJoules || (joules == frugalJoules && finish < frugalFinish))) {
                 frugal = worker;
-                frugalEstimate = estimate;
+                frugalJoules = joules;
+                frugalFinish = finish;
             }
-            if (earliest == null || estimate.finishSeconds() < earliestEstimate.finishSeconds()) {
+            if (earliest == null || finish < earliestFinish) {
                 earliest = worker;
-                earliestEstimate = estimate;
+                earliestFinish = finish;
             }
         }
-        if (frugal != null) {
-            return new Placement.Placed(frugal, frugalEstimate);
-        }
-        return earliest == null ? PlacementPolicy.unplaceable(request, pool) : new Placement.Placed(earliest, earliestEstimate);
+        WorkerSnapshot chosen = frugal != null ? frugal : earliest;
+        return chosen == null ? PlacementPolicy.unplaceable(request, pool) : new Placement.Placed(chosen, CostModel.estimate(chosen, request));
     }
 }

@@ -15,19 +15,18 @@ public final class LatencyFirstPolicy implements PlacementPolicy {
     @Override
     public Placement select(PlacementRequest request, List<WorkerSnapshot> pool) {
         WorkerSnapshot best = null;
-        CostModel.Estimate bestEstimate = null;
+        double bestFinish = Double.MAX_VALUE;
         for (int i = 0, n = pool.size(); i < n; i++) {
             WorkerSnapshot worker = pool.get(i);
             if (!PlacementPolicy.eligible(worker, request)) {
                 continue;
             }
-            var estimate = CostModel.estimate(worker, request);
-            if (best == null || estimate.finishSeconds() < bestEstimate.finishSeconds()
-                    || (estimate.finishSeconds() == bestEstimate.finishSeconds() && worker.utilisation() < best.utilisation())) {
+            double finish = CostModel.finishSeconds(worker, CostModel.serviceSeconds(worker, request));
+            if (best == null || finish < bestFinish || (finish == bestFinish && worker.utilisation() < best.utilisation())) {
                 best = worker;
-                bestEstimate = estimate;
+                bestFinish = finish;
             }
         }
-        return best == null ? PlacementPolicy.unplaceable(request, pool) : new Placement.Placed(best, bestEstimate);
+        return best == null ? PlacementPolicy.unplaceable(request, pool) : new Placement.Placed(best, CostModel.estimate(best, request));
     }
 }

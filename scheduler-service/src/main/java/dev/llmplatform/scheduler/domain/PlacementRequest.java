@@ -42,6 +42,9 @@ public record PlacementRequest(
     }
 
     int cachedOn(String workerId) {
+        if (cachedPromptTokens.isEmpty()) {
+            return 0;
+        }
         Integer cached = cachedPromptTokens.get(workerId);
         return cached == null ? 0 : Math.min(cached, promptTokens);
     }
