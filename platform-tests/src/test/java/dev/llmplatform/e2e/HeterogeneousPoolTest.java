@@ -57,6 +57,7 @@ class HeterogeneousPoolTest {
 
     private LocalPlatform platform;
     private ManagedChannel channel;
+    private final Map<String, ManagedChannel> workerChannels = new java.util.concurrent.ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newHttpClient();
 
     /** What one request came to. */
@@ -92,6 +93,7 @@ class HeterogeneousPoolTest {
 
     @AfterAll
     void stopPlatform() throws InterruptedException {
+        workerChannels.values().forEach(ManagedChannel::shutdownNow);
         if (channel != null) {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -127,7 +129,7 @@ class HeterogeneousPoolTest {
         int requests = 36;
         AtomicInteger finished = new AtomicInteger();
         List<Outcome> outcomes;
-        try (ExecutorService clients = Executors.newFixedThreadPool(6)) {
+        try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
             List<Future<Outcome>> futures = new ArrayList<>();
             for (int i = 0; i < requests; i++) {
                 String prompt = "And it came to pass " + i;
@@ -141,9 +143,9 @@ class HeterogeneousPoolTest {
             }
             // kill the fast worker once it has requests waiting for a slot (they have not started streaming)
             long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-            while ((finished.get() < 4 || load(FAST).getWaiting() == 0) && finished.get() < requests - 6
+            while ((finished.get() < 4 || load(FAST).getWaiting() == 0) && finished.get() < requests - 8
                     && System.nanoTime() < deadline) {
-                Thread.sleep(20);
+                Thread.sleep(5);
             }
             waitingAtKill = load(FAST).getWaiting();
             platform.kill(LocalPlatform.workerService(FAST));
@@ -228,14 +230,12 @@ class HeterogeneousPoolTest {
         }
     }
 
-    private LoadReport load(String workerId) throws InterruptedException {
+    /** The worker's own load report, over a channel kept open so that polling it is cheap. */
+    private LoadReport load(String workerId) {
         var service = platform.service(LocalPlatform.workerService(workerId));
-        ManagedChannel worker = ManagedChannelBuilder.forAddress("127.0.0.1", service.grpcPort()).usePlaintext().build();
-        try {
-            return InferenceWorkerGrpc.newBlockingStub(worker).withDeadlineAfter(10, TimeUnit.SECONDS).getLoad(GetLoadRequest.getDefaultInstance());
-        } finally {
-            worker.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
+        ManagedChannel worker = workerChannels.computeIfAbsent(workerId,
+                id -> ManagedChannelBuilder.forAddress("127.0.0.1", service.grpcPort()).usePlaintext().build());
+        return InferenceWorkerGrpc.newBlockingStub(worker).withDeadlineAfter(10, TimeUnit.SECONDS).getLoad(GetLoadRequest.getDefaultInstance());
     }
 
     /** Milliseconds until the breaker of {@code workerId} is in {@code state}, or -1 when it was not within the limit. */
