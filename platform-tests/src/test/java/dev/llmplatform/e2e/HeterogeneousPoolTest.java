@@ -87,6 +87,7 @@ class HeterogeneousPoolTest {
                 "--scheduler.placement.finish-within=120s",
                 "--scheduler.placement.output-estimate=max-tokens",
                 "--scheduler.admission.worker-queue=4",
+                "--scheduler.admission.max-queue-wait=120s",
                 "--scheduler.breaker.wait-in-open-state=3s")).start();
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", platform.service("scheduler-service").grpcPort()).usePlaintext().build();
     }
@@ -123,10 +124,13 @@ class HeterogeneousPoolTest {
     @Test
     @Order(2)
     void aWorkerKilledUnderLoadLosesOnlyStreamsThatHadStartedAndItsBreakerOpensAndLaterCloses() throws Exception {
+        // round-robin keeps both busy, so the slow worker has requests waiting for a slot when it is killed
+        String victim = SLOW;
+        String survivor = FAST;
         double failoversBefore = schedulerMetric("scheduler_failovers_total", "");
+        int requests = 36;
         int waitingAtKill;
         long killedAt;
-        int requests = 36;
         AtomicInteger finished = new AtomicInteger();
         List<Outcome> outcomes;
         try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
@@ -135,21 +139,25 @@ class HeterogeneousPoolTest {
                 String prompt = "And it came to pass " + i;
                 futures.add(clients.submit(() -> {
                     try {
-                        return generate("latency-first", prompt, 160);
+                        return generate("round-robin", prompt, 160);
                     } finally {
                         finished.incrementAndGet();
                     }
                 }));
             }
-            // kill the fast worker once it has requests waiting for a slot (they have not started streaming)
+            // kill it once it has requests waiting for a slot (they have not started streaming)
             long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-            while ((finished.get() < 4 || load(FAST).getWaiting() == 0) && finished.get() < requests - 8
+            while ((finished.get() < 4 || load(victim).getWaiting() == 0) && finished.get() < requests - 8
                     && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
-            waitingAtKill = load(FAST).getWaiting();
-            platform.kill(LocalPlatform.workerService(FAST));
+            waitingAtKill = load(victim).getWaiting();
+            platform.kill(LocalPlatform.workerService(victim));
             killedAt = System.nanoTime();
+            long opened = awaitBreakerState(victim, "open", Duration.ofSeconds(60));
+            System.out.printf("[scheduler e2e] breaker of %s open %d ms after the kill%n", victim,
+                    opened < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+            assertThat(opened).as("breaker of the killed worker opens").isGreaterThanOrEqualTo(0);
             outcomes = new ArrayList<>();
             for (Future<Outcome> f : futures) {
                 outcomes.add(f.get(5, TimeUnit.MINUTES));
@@ -157,30 +165,27 @@ class HeterogeneousPoolTest {
         }
         long completed = outcomes.stream().filter(Outcome::completed).count();
         long failedMidStream = outcomes.stream().filter(o -> !o.completed() && o.chunks() > 0).count();
-        long failedBeforeStreaming = outcomes.stream().filter(o -> !o.completed() && o.chunks() == 0).count();
+        var failedBeforeStreaming = outcomes.stream().filter(o -> !o.completed() && o.chunks() == 0).map(Outcome::error).toList();
         double failovers = schedulerMetric("scheduler_failovers_total", "") - failoversBefore;
-        boolean opened = awaitBreakerState(FAST, "open", Duration.ofSeconds(30)) >= 0;
-        long openedAfterKill = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
 
         System.out.printf("[scheduler e2e] kill: %d requests, %d waiting on %s when killed, %d completed (%d on %s), %d failed "
-                        + "mid-stream, %d failed before streaming, %.0f failovers, breaker open (seen) %d ms after the kill%n",
-                requests, waitingAtKill, FAST, completed, outcomes.stream().filter(o -> o.completed() && SLOW.equals(o.workerId())).count(),
-                SLOW, failedMidStream, failedBeforeStreaming, failovers, openedAfterKill);
-        assertThat(failedBeforeStreaming).as("requests that had not started streaming fail over without an error").isZero();
+                        + "mid-stream, failed before streaming: %s, %.0f failovers%n",
+                requests, waitingAtKill, victim, completed, outcomes.stream().filter(o -> o.completed() && survivor.equals(o.workerId())).count(),
+                survivor, failedMidStream, failedBeforeStreaming, failovers);
+        assertThat(failedBeforeStreaming).as("requests that had not started streaming fail over without an error").isEmpty();
         assertThat(completed + failedMidStream).isEqualTo(requests);
         if (waitingAtKill > 0) {
             assertThat(failovers).as("requests waiting on the killed worker were placed again").isGreaterThanOrEqualTo(1);
         }
-        assertThat(opened).as("breaker of the killed worker opens").isTrue();
 
-        platform.restart(LocalPlatform.workerService(FAST));
-        platform.awaitReady(LocalPlatform.workerService(FAST), Duration.ofMinutes(4));
-        long closedWithin = awaitBreakerState(FAST, "closed", Duration.ofSeconds(90));
+        platform.restart(LocalPlatform.workerService(victim));
+        platform.awaitReady(LocalPlatform.workerService(victim), Duration.ofMinutes(4));
+        long closedWithin = awaitBreakerState(victim, "closed", Duration.ofSeconds(90));
         var afterwards = countByWorker(run("round-robin", 4, 1, 16));
         System.out.printf("[scheduler e2e] breaker closed %d ms after the worker was ready again; round-robin afterwards: %s%n",
                 closedWithin, afterwards);
         assertThat(closedWithin).as("breaker closes once the worker is back").isGreaterThanOrEqualTo(0);
-        assertThat(afterwards).containsKey(FAST);
+        assertThat(afterwards).containsKey(victim);
     }
 
     private List<Outcome> run(String policy, int requests, int concurrency, int maxTokens) throws Exception {

@@ -13,6 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param loadReportInterval  how often each worker streams its load
  * @param tokenizerTimeout    deadline of one tokenizer call
  * @param healthCheckInterval how often each worker's gRPC health service is asked (the breaker's probes)
+ * @param healthCheckTimeout  deadline of one health check; a late answer counts against the worker's breaker
  * @param deviceProfiles      power and declared speed per profile name; each worker names one (docs/scheduler.md)
  */
 @ConfigurationProperties("scheduler")
@@ -22,6 +23,7 @@ public record SchedulerProperties(
         @DefaultValue("500ms") Duration loadReportInterval,
         @DefaultValue("10s") Duration tokenizerTimeout,
         @DefaultValue("1s") Duration healthCheckInterval,
+        @DefaultValue("3s") Duration healthCheckTimeout,
         @DefaultValue Map<String, DeviceProfile> deviceProfiles,
         @DefaultValue Placement placement,
         @DefaultValue Admission admission,

@@ -67,6 +67,7 @@ public class Dispatcher implements DisposableBean {
         this.affinity = affinity;
         this.outputLengths = outputLengths;
         this.queue = new AdmissionQueue<>(properties.admission().maxQueued());
+        metrics.queueDepth(0, queue); // the default priority's series exists from the start; others when first seen
         pool.onLoadReport(this::drainSoon);
         timers.scheduleWithFixedDelay(this::drain, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }

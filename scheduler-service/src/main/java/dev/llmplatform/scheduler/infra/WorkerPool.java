@@ -9,6 +9,7 @@ import dev.llmplatform.scheduler.domain.WorkerSnapshot;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -151,7 +152,7 @@ public class WorkerPool implements InitializingBean, DisposableBean {
                 managed.resetConnectBackoff();
             }
             long started = System.nanoTime();
-            HealthGrpc.newStub(worker.channel()).withDeadlineAfter(properties.healthCheckInterval().toMillis(), TimeUnit.MILLISECONDS)
+            HealthGrpc.newStub(worker.channel()).withDeadlineAfter(properties.healthCheckTimeout().toMillis(), TimeUnit.MILLISECONDS)
                     .check(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
                         @Override
                         public void onNext(HealthCheckResponse response) {
@@ -167,7 +168,10 @@ public class WorkerPool implements InitializingBean, DisposableBean {
 
                         @Override
                         public void onError(Throwable t) {
-                            worker.healthy(false);
+                            // a slow answer counts against the breaker, but only an unreachable worker is down at once
+                            if (Status.fromThrowable(t).getCode() != Status.Code.DEADLINE_EXCEEDED) {
+                                worker.healthy(false);
+                            }
                             worker.breaker().onError(System.nanoTime() - started, TimeUnit.NANOSECONDS, t);
                         }
 

@@ -144,7 +144,7 @@ class AdmissionAndFailoverTest {
             configured.add(new SchedulerProperties.Worker(worker.id, worker.id, "cpu", "cpu"));
         }
         var properties = new SchedulerProperties("tokenizer", configured, Duration.ofMillis(50), Duration.ofSeconds(5),
-                Duration.ofMillis(100), Map.of(),
+                Duration.ofMillis(100), Duration.ofSeconds(3), Map.of(),
                 new SchedulerProperties.Placement("latency-first", 0.5, Duration.ofSeconds(30), 0.2, 16, 1000, "max-tokens"),
                 new SchedulerProperties.Admission(1, Duration.ofSeconds(20), 0, Duration.ofSeconds(5)),
                 new SchedulerProperties.Breaker(10, 3, 50, Duration.ofSeconds(5), 2),
