@@ -8,6 +8,7 @@ public final class Ewma {
 
     private final double weight;
     private double value;
+    private long samples;
 
     /** @param weight of each new sample, in (0, 1] */
     public Ewma(double seed, double weight) {
@@ -26,7 +27,13 @@ public final class Ewma {
     public synchronized void add(double sample) {
         if (Double.isFinite(sample) && sample > 0) {
             value = Double.isNaN(value) ? sample : value + weight * (sample - value);
+            samples++;
         }
+    }
+
+    /** Whether any sample has arrived (before that the value is the seed). */
+    public synchronized boolean sampled() {
+        return samples > 0;
     }
 
     /** The smoothed value; the seed before any sample; NaN for an unseeded one without samples. */

@@ -97,12 +97,20 @@ public final class PooledWorker {
         return report.getReady() && healthy && breaker.getState() == CircuitBreaker.State.CLOSED;
     }
 
+    /**
+     * Speeds, best source first: what this scheduler measured on the worker's streams; until it has, what the
+     * worker measured itself (its load report); until then, the declared profile.
+     */
     public double prefillTokensPerSecond() {
-        return prefillTokensPerSecond.value();
+        return speed(prefillTokensPerSecond, report.getPrefillTokensPerSecond());
     }
 
     public double decodeTokensPerSecond() {
-        return decodeTokensPerSecond.value();
+        return speed(decodeTokensPerSecond, report.getDecodeTokensPerSecond());
+    }
+
+    private static double speed(Ewma measuredHere, double reportedByWorker) {
+        return !measuredHere.sampled() && reportedByWorker > 0 ? reportedByWorker : measuredHere.value();
     }
 
     /** A request's prompt took {@code nanos} from sending to its first token, with a slot free for it. */
