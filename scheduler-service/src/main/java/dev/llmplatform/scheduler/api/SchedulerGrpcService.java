@@ -1,7 +1,6 @@
 package dev.llmplatform.scheduler.api;
 
 import dev.llmplatform.commons.grpc.GrpcStatuses;
-import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.ListServedModelsRequest;
 import dev.llmplatform.proto.v1.ListServedModelsResponse;
 import dev.llmplatform.proto.v1.SamplingParams;
@@ -11,44 +10,43 @@ import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
 import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
 import dev.llmplatform.proto.v1.SchedulerGrpc;
 import dev.llmplatform.proto.v1.ServedModel;
-import dev.llmplatform.proto.v1.WorkerGenerateChunk;
 import dev.llmplatform.proto.v1.WorkerGenerateRequest;
-import dev.llmplatform.scheduler.domain.Placement;
-import dev.llmplatform.scheduler.domain.WorkerSelector;
+import dev.llmplatform.scheduler.config.SchedulerProperties;
+import dev.llmplatform.scheduler.domain.PlacementPolicies;
+import dev.llmplatform.scheduler.domain.PlacementPolicy;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
+import dev.llmplatform.scheduler.infra.Dispatcher;
 import dev.llmplatform.scheduler.infra.TokenizerClient;
 import dev.llmplatform.scheduler.infra.WorkerPool;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.TimeUnit;
 import org.springframework.stereotype.Service;
 
 /**
- * The gateway's entry into the pool: tokenizes, checks the context, places the request and relays the worker's
- * token stream. A worker that fails before its first token is replaced by another; once text has been relayed
- * the failure goes to the caller, since a retry would repeat text it already has.
+ * The gateway's entry into the pool: checks the request, resolves its placement policy, tokenizes, checks the
+ * context and hands it to the dispatcher (admission, placement, relay with failover).
  */
 @Service
 public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
 
-    private static final Logger log = LoggerFactory.getLogger(SchedulerGrpcService.class);
-
     private final WorkerPool pool;
-    private final WorkerSelector selector;
+    private final PlacementPolicies policies;
     private final TokenizerClient tokenizer;
+    private final Dispatcher dispatcher;
+    private final SchedulerProperties properties;
 
-    public SchedulerGrpcService(WorkerPool pool, WorkerSelector selector, TokenizerClient tokenizer) {
+    public SchedulerGrpcService(WorkerPool pool, PlacementPolicies policies, TokenizerClient tokenizer, Dispatcher dispatcher,
+                                SchedulerProperties properties) {
         this.pool = pool;
-        this.selector = selector;
+        this.policies = policies;
         this.tokenizer = tokenizer;
+        this.dispatcher = dispatcher;
+        this.properties = properties;
     }
 
     @Override
@@ -56,8 +54,10 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
         var call = (ServerCallStreamObserver<ScheduleGenerateChunk>) responses;
         try {
             validate(request);
+            PlacementPolicy policy = policies.resolve(request.getPolicy()).orElseThrow(() -> GrpcStatuses.invalidArgument(
+                    "unknown placement policy '" + request.getPolicy() + "'; known: " + policies.names()));
             String model = request.getModel();
-            List<WorkerSnapshot> workers = List.copyOf(pool.snapshot());
+            List<WorkerSnapshot> workers = pool.snapshot();
             int contextLength = workers.stream().filter(w -> w.contextLengths().containsKey(model))
                     .mapToInt(w -> w.contextLengths().get(model)).min()
                     .orElseThrow(() -> GrpcStatuses.notFound("The model '" + model + "' does not exist or is not served"));
@@ -71,7 +71,14 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
                     .addAllPromptTokenIds(prompt)
                     .setSampling(request.getSampling().toBuilder().setMaxTokens(maxTokens))
                     .build();
-            new Relay(workerRequest, call).start();
+            double finishWithin = (request.getFinishWithinMillis() > 0 ? request.getFinishWithinMillis()
+                    : properties.placement().finishWithin().toMillis()) / 1000.0;
+            var deadline = Context.current().getDeadline();
+            if (deadline != null) {
+                finishWithin = Math.min(finishWithin, deadline.timeRemaining(TimeUnit.MILLISECONDS) / 1000.0);
+            }
+            dispatcher.submit(dispatcher.new Job(workerRequest, call, policy, request.getPriority(), request.getSessionId(),
+                    finishWithin));
         } catch (StatusRuntimeException e) {
             call.onError(e);
         }
@@ -86,6 +93,9 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
         }
         if (request.hasMessages() && request.getMessages().getMessagesCount() == 0) {
             throw GrpcStatuses.invalidArgument("messages must not be empty");
+        }
+        if (request.getFinishWithinMillis() < 0) {
+            throw GrpcStatuses.invalidArgument("finish_within_millis must not be negative");
         }
         SamplingParams s = request.getSampling();
         if (s.getMaxTokens() < 0) {
@@ -109,99 +119,6 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
                     + " in the prompt, " + asked + " for the completion). Please reduce the prompt or the completion length.");
         }
         return requested == 0 ? room : requested;
-    }
-
-    /** One request's stream from a worker to the gateway, with failover before the first token. */
-    private final class Relay {
-
-        private final WorkerGenerateRequest request;
-        private final ServerCallStreamObserver<ScheduleGenerateChunk> caller;
-        private final Set<String> failed = new HashSet<>();
-        private volatile ClientCallStreamObserver<WorkerGenerateRequest> workerCall;
-        private volatile boolean callerGone;
-
-        Relay(WorkerGenerateRequest request, ServerCallStreamObserver<ScheduleGenerateChunk> caller) {
-            this.request = request;
-            this.caller = caller;
-            caller.setOnCancelHandler(() -> {
-                callerGone = true;
-                var current = workerCall;
-                if (current != null) {
-                    current.cancel("the caller went away", null);
-                }
-            });
-        }
-
-        void start() {
-            if (callerGone) {
-                return;
-            }
-            switch (selector.select(request.getModel(), pool.snapshot(), failed)) {
-                case Placement.Placed placed -> {
-                    String workerId = placed.worker().id();
-                    InferenceWorkerGrpc.newStub(pool.channel(workerId).orElseThrow()).generate(request, new Attempt(workerId));
-                }
-                case Placement.UnknownModel unknown ->
-                        caller.onError(GrpcStatuses.notFound("The model '" + unknown.model() + "' does not exist or is not served"));
-                case Placement.NoCapacity none -> caller.onError(GrpcStatuses.unavailable(
-                        failed.isEmpty() ? none.reason() : none.reason() + " (failed: " + failed + ")"));
-            }
-        }
-
-        /** The stream from one worker. */
-        private final class Attempt implements ClientResponseObserver<WorkerGenerateRequest, WorkerGenerateChunk> {
-
-            private final String workerId;
-            private boolean relayedAny;
-
-            Attempt(String workerId) {
-                this.workerId = workerId;
-            }
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<WorkerGenerateRequest> requestStream) {
-                workerCall = requestStream;
-            }
-
-            @Override
-            public void onNext(WorkerGenerateChunk chunk) {
-                var out = ScheduleGenerateChunk.newBuilder()
-                        .setText(chunk.getText())
-                        .setTokenCount(chunk.getTokenCount())
-                        .setFinishReason(chunk.getFinishReason());
-                if (chunk.hasUsage()) {
-                    out.setUsage(chunk.getUsage());
-                }
-                if (!relayedAny) {
-                    out.setWorkerId(workerId);
-                    relayedAny = true;
-                }
-                caller.onNext(out.build());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                Status status = Status.fromThrowable(t);
-                if (callerGone) {
-                    return;
-                }
-                boolean workerUnusable = status.getCode() == Status.Code.UNAVAILABLE
-                        || status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
-                if (!relayedAny && workerUnusable) {
-                    log.warn("Worker {} failed request {} before its first token ({}); placing it elsewhere",
-                            workerId, request.getRequestId(), status);
-                    failed.add(workerId);
-                    start();
-                    return;
-                }
-                caller.onError(status.asRuntimeException());
-            }
-
-            @Override
-            public void onCompleted() {
-                caller.onCompleted();
-            }
-        }
     }
 
     @Override

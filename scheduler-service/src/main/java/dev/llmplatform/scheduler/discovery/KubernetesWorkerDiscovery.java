@@ -35,6 +35,7 @@ public class KubernetesWorkerDiscovery implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(KubernetesWorkerDiscovery.class);
     private static final String INSTANCE_LABEL = "app.kubernetes.io/instance";
+    private static final String POOL_LABEL = "llm-platform/pool";
     private static final String PORT_METADATA_PREFIX = "port.";
 
     private final DiscoveryClient discovery;
@@ -56,8 +57,10 @@ public class KubernetesWorkerDiscovery implements SmartLifecycle {
         for (String service : discovery.getServices()) {
             for (ServiceInstance instance : discovery.getInstances(service)) {
                 if (isWorker(instance.getMetadata())) {
+                    // the chart labels each worker Service with its pool (cpu, gpu); the pool names the device profile too
+                    String pool = instance.getMetadata().getOrDefault(POOL_LABEL, "cpu");
                     workers.add(new SchedulerProperties.Worker(instance.getInstanceId(),
-                            "static://" + instance.getHost() + ":" + grpcPort(instance)));
+                            "static://" + instance.getHost() + ":" + grpcPort(instance), pool, pool));
                 }
             }
         }

@@ -7,20 +7,26 @@ import dev.llmplatform.proto.v1.WatchLoadRequest;
 import dev.llmplatform.scheduler.config.SchedulerProperties;
 import dev.llmplatform.scheduler.discovery.WorkerMembership;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
-import java.util.Collection;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -29,8 +35,10 @@ import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * The workers and their latest load. Each worker streams its load reports (WatchLoad); a broken stream marks the
- * worker not ready at once and is re-opened after a short pause, so placement never waits on a poll.
+ * The workers, their latest load and their health. Each worker streams its load reports (WatchLoad); a broken
+ * stream marks it not ready at once and is re-opened after a short pause. Each worker's gRPC health service is
+ * asked every health-check interval through the worker's circuit breaker: failures count towards opening it, and
+ * while it is half-open these checks are its probes, so no client request is risked on a worker that just failed.
  */
 @Component
 public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembership {
@@ -40,107 +48,141 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
 
     private final SchedulerProperties properties;
     private final GrpcChannelFactory channels;
-    private final Map<String, Channel> channelById = new ConcurrentHashMap<>();
-    private final Map<String, LoadReport> reports = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(
+    private final CircuitBreakerRegistry breakers;
+    // replaced whole when discovery changes the membership, so readers iterate a stable map without locks
+    private volatile Map<String, PooledWorker> workers = Map.of();
+    private final List<Runnable> loadListeners = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("worker-watch").daemon(true).factory());
     private final Map<String, Context.CancellableContext> watches = new ConcurrentHashMap<>();
 
-    public WorkerPool(SchedulerProperties properties, GrpcChannelFactory channels) {
+    public WorkerPool(SchedulerProperties properties, GrpcChannelFactory channels, CircuitBreakerRegistry breakers) {
         this.properties = properties;
         this.channels = channels;
+        this.breakers = breakers;
     }
 
     @Override
-    public void afterPropertiesSet() {
+    public synchronized void afterPropertiesSet() {
+        Map<String, PooledWorker> configured = new LinkedHashMap<>();
         for (SchedulerProperties.Worker worker : properties.workers()) {
-            channelById.put(worker.id(), channels.createChannel(worker.target()));
-            reports.put(worker.id(), down(worker.id()));
-            watch(worker.id());
+            configured.put(worker.id(), pooled(worker));
         }
+        workers = configured;
+        configured.keySet().forEach(this::watch);
+        long interval = properties.healthCheckInterval().toMillis();
+        timers.scheduleWithFixedDelay(this::checkHealth, 0, interval, TimeUnit.MILLISECONDS);
     }
 
-    public Collection<WorkerSnapshot> snapshot() {
-        return reports.entrySet().stream().map(e -> toSnapshot(e.getKey(), e.getValue())).toList();
+    private PooledWorker pooled(SchedulerProperties.Worker worker) {
+        return new PooledWorker(worker.id(), worker.pool(), properties.profile(worker.profile()),
+                channels.createChannel(worker.target()), breakers.circuitBreaker(worker.id()),
+                properties.admission().workerQueue(), properties.placement().speedSmoothing());
     }
 
-    /** Every model that a ready worker serves, with the workers serving it. */
-    public Map<LoadedModel, List<String>> servedModels() {
-        Map<String, LoadedModel> models = new LinkedHashMap<>();
-        Map<String, List<String>> workers = new LinkedHashMap<>();
-        reports.forEach((workerId, report) -> {
-            if (report.getReady()) {
-                report.getModelsList().forEach(m -> {
-                    models.putIfAbsent(m.getId(), m);
-                    workers.computeIfAbsent(m.getId(), k -> new java.util.ArrayList<>()).add(workerId);
-                });
+    /** Kubernetes discovery (KubernetesWorkerDiscovery): discovered workers join and leave; configured ones stay. */
+    @Override
+    public synchronized void discovered(List<SchedulerProperties.Worker> found) {
+        var configured = properties.workers().stream().map(SchedulerProperties.Worker::id).toList();
+        var wanted = found.stream().map(SchedulerProperties.Worker::id).toList();
+        Map<String, PooledWorker> next = new LinkedHashMap<>();
+        List<String> joined = new ArrayList<>();
+        workers.forEach((id, worker) -> {
+            if (configured.contains(id) || wanted.contains(id)) {
+                next.put(id, worker);
+            } else {
+                Optional.ofNullable(watches.remove(id)).ifPresent(c -> c.cancel(null));
+                if (worker.channel() instanceof ManagedChannel managed) {
+                    managed.shutdown();
+                }
             }
         });
-        Map<LoadedModel, List<String>> served = new LinkedHashMap<>();
-        models.forEach((id, m) -> served.put(m, List.copyOf(workers.get(id))));
-        return served;
+        for (SchedulerProperties.Worker worker : found) {
+            if (!next.containsKey(worker.id())) {
+                next.put(worker.id(), pooled(worker));
+                joined.add(worker.id());
+            }
+        }
+        workers = next;
+        joined.forEach(this::watch);
     }
 
-    /** The ready workers that serve the model, least busy first (running plus waiting per slot). */
+    /** The ready workers that serve the model, least busy first (sequences in flight per slot). */
     public List<String> readyWorkersServing(String model) {
-        return reports.entrySet().stream()
-                .filter(e -> e.getValue().getReady() && e.getValue().getModelsList().stream().anyMatch(m -> m.getId().equals(model)))
-                .sorted(java.util.Comparator.comparingDouble(e -> toSnapshot(e.getKey(), e.getValue()).utilisation()))
-                .map(Map.Entry::getKey)
+        return workers.values().stream()
+                .map(PooledWorker::snapshot)
+                .filter(w -> w.serves(model))
+                .sorted(Comparator.comparingDouble(WorkerSnapshot::utilisation))
+                .map(WorkerSnapshot::id)
                 .toList();
     }
 
     /** Whether any worker, ready or not, has reported serving the model: "unavailable" rather than "unknown". */
     public boolean anyWorkerReported(String model) {
-        return reports.values().stream().anyMatch(r -> r.getModelsList().stream().anyMatch(m -> m.getId().equals(model)));
+        return workers.values().stream().anyMatch(w -> w.report().getModelsList().stream().anyMatch(m -> m.getId().equals(model)));
     }
 
     public Optional<Channel> channel(String workerId) {
-        return Optional.ofNullable(channelById.get(workerId));
+        return Optional.ofNullable(workers.get(workerId)).map(PooledWorker::channel);
     }
 
-    /** Kubernetes discovery (KubernetesWorkerDiscovery): discovered workers join and leave; configured ones stay. */
-    @Override
-    public synchronized void discovered(List<SchedulerProperties.Worker> workers) {
-        var configured = properties.workers().stream().map(SchedulerProperties.Worker::id).toList();
-        var wanted = workers.stream().map(SchedulerProperties.Worker::id).toList();
-        for (String id : List.copyOf(channelById.keySet())) {
-            if (!configured.contains(id) && !wanted.contains(id)) {
-                Optional.ofNullable(watches.remove(id)).ifPresent(c -> c.cancel(null));
-                reports.remove(id);
-                if (channelById.remove(id) instanceof ManagedChannel managed) {
-                    managed.shutdown();
-                }
-            }
+    /** Called after every load report: a freed slot may let a queued request go. */
+    public void onLoadReport(Runnable listener) {
+        loadListeners.add(listener);
+    }
+
+    public List<WorkerSnapshot> snapshot() {
+        List<WorkerSnapshot> snapshots = new ArrayList<>(workers.size());
+        for (PooledWorker worker : workers.values()) {
+            snapshots.add(worker.snapshot());
         }
-        for (SchedulerProperties.Worker worker : workers) {
-            if (!channelById.containsKey(worker.id())) {
-                channelById.put(worker.id(), channels.createChannel(worker.target()));
-                reports.put(worker.id(), down(worker.id()));
-                watch(worker.id());
+        return snapshots;
+    }
+
+    public Optional<PooledWorker> worker(String workerId) {
+        return Optional.ofNullable(workers.get(workerId));
+    }
+
+    public List<PooledWorker> workers() {
+        return List.copyOf(workers.values());
+    }
+
+    /** Every model that an available worker serves, with the workers serving it. */
+    public Map<LoadedModel, List<String>> servedModels() {
+        Map<String, LoadedModel> models = new LinkedHashMap<>();
+        Map<String, List<String>> servedBy = new LinkedHashMap<>();
+        workers.values().forEach(worker -> {
+            if (worker.available()) {
+                worker.report().getModelsList().forEach(m -> {
+                    models.putIfAbsent(m.getId(), m);
+                    servedBy.computeIfAbsent(m.getId(), k -> new ArrayList<>()).add(worker.id());
+                });
             }
-        }
+        });
+        Map<LoadedModel, List<String>> served = new LinkedHashMap<>();
+        models.forEach((id, m) -> served.put(m, List.copyOf(servedBy.get(id))));
+        return served;
     }
 
     private void watch(String workerId) {
-        if (!channelById.containsKey(workerId)) {
+        PooledWorker worker = workers.get(workerId);
+        if (worker == null) {
             return; // dropped by discovery meanwhile
         }
         var context = Context.current().withCancellation();
         watches.put(workerId, context);
-        context.run(() -> InferenceWorkerGrpc.newStub(channelById.get(workerId)).watchLoad(
+        context.run(() -> InferenceWorkerGrpc.newStub(worker.channel()).watchLoad(
                 WatchLoadRequest.newBuilder().setIntervalMillis((int) properties.loadReportInterval().toMillis()).build(),
                 new StreamObserver<>() {
                     @Override
                     public void onNext(LoadReport report) {
-                        reports.put(workerId, report);
+                        worker.report(report);
+                        loadListeners.forEach(Runnable::run);
                     }
 
                     @Override
                     public void onError(Throwable t) {
-                        // keep what it served, so that its models read as "unavailable", not "unknown"
-                        reports.computeIfPresent(workerId, (id, last) -> last.toBuilder().setReady(false)
-                                .setRunning(0).setWaiting(0).setNotReadyReason(String.valueOf(t.getMessage())).build());
+                        worker.lost(String.valueOf(t.getMessage()));
                         log.debug("Load stream of worker {} broke: {}", workerId, t.getMessage());
                         reconnectLater(workerId);
                     }
@@ -153,25 +195,55 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
     }
 
     private void reconnectLater(String workerId) {
-        if (!reconnects.isShutdown()) {
-            reconnects.schedule(() -> watch(workerId), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+        if (!timers.isShutdown()) {
+            timers.schedule(() -> watch(workerId), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
-    static WorkerSnapshot toSnapshot(String workerId, LoadReport report) {
-        Map<String, Integer> contexts = report.getModelsList().stream()
-                .collect(Collectors.toMap(LoadedModel::getId, LoadedModel::getContextLength, (a, b) -> a));
-        return new WorkerSnapshot(workerId, report.getDeviceClass().name(), report.getReady(), contexts,
-                report.getRunning(), report.getWaiting(), report.getSlots(), report.getDecodeTokensPerSecond());
-    }
+    private void checkHealth() {
+        for (PooledWorker worker : workers.values()) {
+            if (!worker.breaker().tryAcquirePermission()) {
+                worker.healthy(false);
+                continue; // open: the wait in the open state replaces polling
+            }
+            if (!worker.healthy() && worker.channel() instanceof ManagedChannel managed) {
+                // our polling replaces gRPC's growing reconnect back-off: a restarted worker is seen within a check
+                managed.resetConnectBackoff();
+            }
+            long started = System.nanoTime();
+            HealthGrpc.newStub(worker.channel()).withDeadlineAfter(properties.healthCheckTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
+                        @Override
+                        public void onNext(HealthCheckResponse response) {
+                            boolean serving = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
+                            worker.healthy(serving);
+                            if (serving) {
+                                worker.breaker().onSuccess(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                            } else {
+                                // up but not ready (still loading): not a fault, so neither success nor failure
+                                worker.breaker().releasePermission();
+                            }
+                        }
 
-    private static LoadReport down(String workerId) {
-        return LoadReport.newBuilder().setWorkerId(workerId).setReady(false).setNotReadyReason("no load report").build();
+                        @Override
+                        public void onError(Throwable t) {
+                            // a slow answer counts against the breaker, but only an unreachable worker is down at once
+                            if (Status.fromThrowable(t).getCode() != Status.Code.DEADLINE_EXCEEDED) {
+                                worker.healthy(false);
+                            }
+                            worker.breaker().onError(System.nanoTime() - started, TimeUnit.NANOSECONDS, t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+        }
     }
 
     @Override
     public void destroy() {
-        reconnects.shutdownNow();
+        timers.shutdownNow();
         watches.values().forEach(c -> c.cancel(null));
     }
 }

@@ -78,7 +78,8 @@ class EmbeddingRelayTest {
         Map<String, Object> config = new java.util.HashMap<>();
         for (int i = 0; i < workers.length; i++) {
             String name = InProcessServerBuilder.generateName();
-            servers.add(InProcessServerBuilder.forName(name).addService(workers[i]).build().start());
+            servers.add(InProcessServerBuilder.forName(name).addService(workers[i])
+                    .addService(new io.grpc.protobuf.services.HealthStatusManager().getHealthService()).build().start());
             config.put("scheduler.workers[" + i + "].id", workers[i].id);
             config.put("scheduler.workers[" + i + "].target", name);
         }
@@ -93,7 +94,7 @@ class EmbeddingRelayTest {
             public ManagedChannel createChannel(String target, ChannelBuilderOptions options) {
                 return InProcessChannelBuilder.forName(target).build();
             }
-        });
+        }, io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.ofDefaults());
         pool.afterPropertiesSet();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (pool.readyWorkersServing(MODEL).size() < workers.length && System.nanoTime() < deadline) {

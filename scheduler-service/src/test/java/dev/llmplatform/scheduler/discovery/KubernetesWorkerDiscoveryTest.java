@@ -126,11 +126,11 @@ class KubernetesWorkerDiscoveryTest {
         var pool = scheduler.getBean(WorkerPool.class);
 
         await().atMost(WAIT).untilAsserted(() -> assertThat(discovery.current()).containsExactly(
-                new SchedulerProperties.Worker("uid-a", "static://127.0.0.11:" + deadPort),
-                new SchedulerProperties.Worker("uid-b", "static://127.0.0.12:" + deadPort)));
+                new SchedulerProperties.Worker("uid-a", "static://127.0.0.11:" + deadPort, "cpu", "cpu"),
+                new SchedulerProperties.Worker("uid-b", "static://127.0.0.12:" + deadPort, "cpu", "cpu")));
         await().atMost(WAIT).untilAsserted(() -> assertThat(workerIds(pool)).containsExactlyInAnyOrder("uid-a", "uid-b"));
         // nothing listens there: the workers are known but not ready
-        assertThat(pool.snapshot()).noneMatch(WorkerSnapshot::ready);
+        assertThat(pool.snapshot()).noneMatch(WorkerSnapshot::available);
 
         // scale down: pod b leaves the endpoints; scale up: pod d joins
         workerService(RELEASE + "-inference-cpu-service", RELEASE, "cpu",

@@ -28,6 +28,8 @@ import dev.llmplatform.worker.cpu.domain.LoadTracker;
 import dev.llmplatform.worker.cpu.domain.LoadedModels;
 import dev.llmplatform.worker.cpu.infra.ModelLoader;
 import io.grpc.Status;
+import dev.llmplatform.worker.cpu.infra.ModelMemory;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -35,6 +37,8 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -53,6 +57,9 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
     private final ExecutorService generationExecutor;
     private final MeterRegistry meters;
     private final WorkerEmbeddings embeddings;
+    private final DistributionSummary batchSize;
+    private final Set<String> gaugedModels = ConcurrentHashMap.newKeySet();
+    private final ModelMemory modelMemory = new ModelMemory();
 
     public InferenceWorkerGrpcService(LoadedModels models, LoadTracker load, ModelLoader loader,
                                       WorkerProperties properties, ExecutorService generationExecutor, MeterRegistry meters,
@@ -64,9 +71,23 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
         this.properties = properties;
         this.generationExecutor = generationExecutor;
         this.meters = meters;
-        Gauge.builder("worker.sequences.running", load, LoadTracker::running).register(meters);
-        Gauge.builder("worker.sequences.waiting", load, LoadTracker::waiting).register(meters);
-        Gauge.builder("worker.decode.tokens.per.second", load, LoadTracker::decodeTokensPerSecond).register(meters);
+        this.batchSize = DistributionSummary.builder("worker.batch.size")
+                .description("sequences in the running batch when a sequence joins it").register(meters);
+    }
+
+    /**
+     * The load gauges, tagged with each model the worker serves. The figures are the worker's (one llama.cpp
+     * context per model, and in practice one model per worker), registered once per model id.
+     */
+    private void registerLoadGauges(String model) {
+        if (!gaugedModels.add(model)) {
+            return;
+        }
+        Gauge.builder("worker.sequences.running", load, LoadTracker::running).tag("model", model).register(meters);
+        Gauge.builder("worker.sequences.waiting", load, LoadTracker::waiting).tag("model", model).register(meters);
+        Gauge.builder("worker.decode.tokens.per.second", load, LoadTracker::decodeTokensPerSecond).tag("model", model).register(meters);
+        Gauge.builder("worker.prefill.tokens.per.second", load, LoadTracker::prefillTokensPerSecond).tag("model", model).register(meters);
+        Gauge.builder("worker.kv.cache.usage", this, s -> s.kvCacheUsage()).tag("model", model).register(meters);
     }
 
     /** Counts how generations end; "cancelled" shows that callers who leave stop the work. */
@@ -110,11 +131,19 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
                      AtomicBoolean cancelled) {
         long started = System.nanoTime();
         long[] firstToken = {0};
+        int[] generated = {0};
+        registerLoadGauges(engine.modelId());
+        batchSize.record(load.running());
+        load.sequenceStarted(request.promptTokenIds().length);
         try {
             GenerationOutcome outcome = engine.generate(request, (text, tokens) -> {
                 if (firstToken[0] == 0) {
                     firstToken[0] = System.nanoTime();
                 }
+                for (int i = 0; i < tokens; i++) {
+                    load.tokenGenerated();
+                }
+                generated[0] += tokens;
                 call.onNext(WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens).build());
             }, cancelled::get);
             long finished = System.nanoTime();
@@ -145,6 +174,7 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
                 call.onError(Status.INTERNAL.withDescription("generation failed: " + e.getMessage()).asRuntimeException());
             }
         } finally {
+            load.sequenceEnded(request.promptTokenIds().length + generated[0]);
             load.release();
         }
     }
@@ -208,7 +238,18 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
         PeriodicStream.start(responses, request.getIntervalMillis(), this::report);
     }
 
+    /** KV cache tokens allocated over all loaded models: slots × context per slot each. */
+    private long kvCacheCapacityTokens() {
+        return models.all().stream().mapToLong(e -> (long) load.slots() * e.engine().contextPerSequence()).sum();
+    }
+
+    double kvCacheUsage() {
+        long capacity = kvCacheCapacityTokens();
+        return capacity == 0 ? 0 : Math.min(1.0, (double) load.kvCacheTokens() / capacity);
+    }
+
     LoadReport report() {
+        long kvCapacity = kvCacheCapacityTokens();
         var report = LoadReport.newBuilder()
                 .setWorkerId(properties.workerId())
                 .setDeviceClass(DeviceClass.DEVICE_CLASS_CPU)
@@ -217,10 +258,16 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
                 .setSlots(load.slots())
                 .setDecodeTokensPerSecond(load.decodeTokensPerSecond())
                 .setPrefillTokensPerSecond(load.prefillTokensPerSecond())
-                .setMemoryUsedBytes(Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory())
+                .setMemoryUsedBytes(modelMemory.bytes(models.isEmpty() ? 0 : kvCapacity / models.all().size()))
+                .setKvCacheTokens(load.kvCacheTokens())
+                .setKvCacheCapacityTokens(kvCapacity)
+                .setKvCacheUsage(kvCacheUsage())
+                .setGeneratedTokensTotal(load.generatedTokens())
+                .setMaxWaiting(properties.maxWaiting())
                 .setReady(!models.isEmpty())
                 .setNotReadyReason(loader.notReadyReason());
         for (LoadedModels.Entry entry : models.all()) {
+            registerLoadGauges(entry.engine().modelId());
             report.addModels(LoadedModel.newBuilder()
                     .setId(entry.engine().modelId())
                     .setContextLength(entry.engine().contextPerSequence())

@@ -18,7 +18,7 @@ public record WorkerProperties(
         @DefaultValue("cpu-0") String workerId,
         @DefaultValue("static://127.0.0.1:9091") String registryTarget,
         @DefaultValue("0") int threads,
-        @DefaultValue("4") int slots,
+        @DefaultValue("8") int slots,
         @DefaultValue("512") int contextPerSlot,
         @DefaultValue("64") int maxWaiting,
         @DefaultValue("2s") Duration loadRetryInterval) {

@@ -1,6 +1,7 @@
 package dev.llmplatform.worker.cpu.domain;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the worker is doing now and how fast it has been: the numbers the scheduler places requests by.
@@ -12,6 +13,9 @@ public final class LoadTracker {
 
     private final int slots;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Prompt plus generated tokens of the sequences admitted now: what their KV cache holds. */
+    private final AtomicLong kvCacheTokens = new AtomicLong();
+    private final AtomicLong generatedTokens = new AtomicLong();
     private double decodeTokensPerSecond;
     private double prefillTokensPerSecond;
 
@@ -46,6 +50,30 @@ public final class LoadTracker {
 
     public int slots() {
         return slots;
+    }
+
+    /** A sequence's prompt entered the KV cache. */
+    public void sequenceStarted(int promptTokens) {
+        kvCacheTokens.addAndGet(promptTokens);
+    }
+
+    /** One more generated token: it occupies the KV cache and counts towards the worker's output. */
+    public void tokenGenerated() {
+        kvCacheTokens.incrementAndGet();
+        generatedTokens.incrementAndGet();
+    }
+
+    /** A sequence left the batch; its {@code tokens} (prompt plus generated) are no longer held for it. */
+    public void sequenceEnded(int tokens) {
+        kvCacheTokens.addAndGet(-tokens);
+    }
+
+    public long kvCacheTokens() {
+        return Math.max(0, kvCacheTokens.get());
+    }
+
+    public long generatedTokens() {
+        return generatedTokens.get();
     }
 
     public synchronized void recordPrefill(int promptTokens, long nanos) {

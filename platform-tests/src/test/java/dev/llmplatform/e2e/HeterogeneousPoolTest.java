@@ -1,0 +1,277 @@
+package dev.llmplatform.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmplatform.proto.v1.GetLoadRequest;
+import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
+import dev.llmplatform.proto.v1.LoadReport;
+import dev.llmplatform.proto.v1.SamplingParams;
+import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
+import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
+import dev.llmplatform.proto.v1.SchedulerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two CPU worker processes of different measured speed behind one scheduler, each its own JVM on loopback. Both
+ * run on the same core; the slow one under nice 19, so that whenever both are busy it gets a small share of it.
+ * The scheduler is told the same speed for both (its seeds): any difference it acts on is one it measured on their
+ * streams. Their device profiles differ: the slow one draws 5 W more when busy, the fast one 300 W, so the slow
+ * one is the more efficient per token unless it is sixty times slower.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
+class HeterogeneousPoolTest {
+
+    private static final String FAST = "cpu-fast";
+    private static final String SLOW = "cpu-slow";
+
+    private LocalPlatform platform;
+    private ManagedChannel channel;
+    private final Map<String, ManagedChannel> workerChannels = new java.util.concurrent.ConcurrentHashMap<>();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    /** What one request came to. */
+    record Outcome(String workerId, int chunks, int tokens, Status.Code error) {
+        boolean completed() {
+            return error == null;
+        }
+    }
+
+    @BeforeAll
+    void startPlatform() throws Exception {
+        List<String> oneCore = Files.isExecutable(Path.of("/usr/bin/taskset")) ? List.of("taskset", "-c", "0") : List.of();
+        List<String> lowPriority = new ArrayList<>(List.of("nice", "-n", "19"));
+        lowPriority.addAll(oneCore);
+        List<String> workerArgs = List.of("--worker.threads=1", "--worker.slots=2");
+        platform = new LocalPlatform("sk-pool-" + System.nanoTime()).withoutGateway().withWorkers(List.of(
+                new LocalPlatform.WorkerSpec(FAST, workerArgs, oneCore, "hungry"),
+                new LocalPlatform.WorkerSpec(SLOW, workerArgs, lowPriority, "frugal")), List.of(
+                "--scheduler.device-profiles.hungry.load-watts=320",
+                "--scheduler.device-profiles.hungry.idle-watts=20",
+                "--scheduler.device-profiles.hungry.prefill-tokens-per-second=2000",
+                "--scheduler.device-profiles.hungry.decode-tokens-per-second=200",
+                "--scheduler.device-profiles.frugal.load-watts=15",
+                "--scheduler.device-profiles.frugal.idle-watts=10",
+                "--scheduler.device-profiles.frugal.prefill-tokens-per-second=2000",
+                "--scheduler.device-profiles.frugal.decode-tokens-per-second=200",
+                "--scheduler.placement.finish-within=120s",
+                "--scheduler.placement.output-estimate=max-tokens",
+                "--scheduler.admission.worker-queue=4",
+                "--scheduler.admission.max-queue-wait=120s",
+                "--scheduler.breaker.wait-in-open-state=3s")).start();
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", platform.service("scheduler-service").grpcPort()).usePlaintext().build();
+    }
+
+    @AfterAll
+    void stopPlatform() throws InterruptedException {
+        workerChannels.values().forEach(ManagedChannel::shutdownNow);
+        if (channel != null) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void latencyFirstSendsMoreWorkToTheFasterWorkerAndEnergyFirstToTheMoreEfficientOne() throws Exception {
+        // warm-up: a few requests on each, so that the scheduler has measured both
+        run("round-robin", 6, 2, 32);
+
+        var latency = countByWorker(run("latency-first", 24, 4, 48));
+        double fastSpeed = load(FAST).getDecodeTokensPerSecond();
+        double slowSpeed = load(SLOW).getDecodeTokensPerSecond();
+        var energy = countByWorker(run("energy-first", 12, 2, 48));
+
+        System.out.printf("[scheduler e2e] worker-measured decode tok/s per sequence: %s=%.1f %s=%.1f%n", FAST, fastSpeed, SLOW, slowSpeed);
+        System.out.printf("[scheduler e2e] latency-first placements: %s; energy-first placements: %s%n", latency, energy);
+        assertThat(fastSpeed).as("the nice'd worker is the slower one").isGreaterThan(slowSpeed);
+        assertThat(latency.getOrDefault(FAST, 0L)).isGreaterThan(latency.getOrDefault(SLOW, 0L));
+        assertThat(energy.getOrDefault(SLOW, 0L)).isGreaterThan(energy.getOrDefault(FAST, 0L));
+    }
+
+    @Test
+    @Order(2)
+    void aWorkerKilledUnderLoadLosesOnlyStreamsThatHadStartedAndItsBreakerOpensAndLaterCloses() throws Exception {
+        // round-robin keeps both busy, so the slow worker has requests waiting for a slot when it is killed
+        String victim = SLOW;
+        String survivor = FAST;
+        double failoversBefore = schedulerMetric("scheduler_failovers_total", "");
+        int requests = 36;
+        int waitingAtKill;
+        long killedAt;
+        AtomicInteger finished = new AtomicInteger();
+        List<Outcome> outcomes;
+        try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
+            List<Future<Outcome>> futures = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                String prompt = "And it came to pass " + i;
+                futures.add(clients.submit(() -> {
+                    try {
+                        return generate("round-robin", prompt, 160);
+                    } finally {
+                        finished.incrementAndGet();
+                    }
+                }));
+            }
+            // kill it once it has requests waiting for a slot (they have not started streaming)
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            while ((finished.get() < 4 || load(victim).getWaiting() == 0) && finished.get() < requests - 8
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            waitingAtKill = load(victim).getWaiting();
+            platform.kill(LocalPlatform.workerService(victim));
+            killedAt = System.nanoTime();
+            long opened = awaitBreakerState(victim, "open", Duration.ofSeconds(60));
+            System.out.printf("[scheduler e2e] breaker of %s open %d ms after the kill%n", victim,
+                    opened < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+            assertThat(opened).as("breaker of the killed worker opens").isGreaterThanOrEqualTo(0);
+            outcomes = new ArrayList<>();
+            for (Future<Outcome> f : futures) {
+                outcomes.add(f.get(5, TimeUnit.MINUTES));
+            }
+        }
+        long completed = outcomes.stream().filter(Outcome::completed).count();
+        long failedMidStream = outcomes.stream().filter(o -> !o.completed() && o.chunks() > 0).count();
+        var failedBeforeStreaming = outcomes.stream().filter(o -> !o.completed() && o.chunks() == 0).map(Outcome::error).toList();
+        double failovers = schedulerMetric("scheduler_failovers_total", "") - failoversBefore;
+
+        System.out.printf("[scheduler e2e] kill: %d requests, %d waiting on %s when killed, %d completed (%d on %s), %d failed "
+                        + "mid-stream, failed before streaming: %s, %.0f failovers%n",
+                requests, waitingAtKill, victim, completed, outcomes.stream().filter(o -> o.completed() && survivor.equals(o.workerId())).count(),
+                survivor, failedMidStream, failedBeforeStreaming, failovers);
+        assertThat(failedBeforeStreaming).as("requests that had not started streaming fail over without an error").isEmpty();
+        assertThat(completed + failedMidStream).isEqualTo(requests);
+        if (waitingAtKill > 0) {
+            assertThat(failovers).as("requests waiting on the killed worker were placed again").isGreaterThanOrEqualTo(1);
+        }
+
+        platform.restart(LocalPlatform.workerService(victim));
+        platform.awaitReady(LocalPlatform.workerService(victim), Duration.ofMinutes(4));
+        long closedWithin = awaitBreakerState(victim, "closed", Duration.ofSeconds(90));
+        var afterwards = countByWorker(run("round-robin", 4, 1, 16));
+        System.out.printf("[scheduler e2e] breaker closed %d ms after the worker was ready again; round-robin afterwards: %s%n",
+                closedWithin, afterwards);
+        assertThat(closedWithin).as("breaker closes once the worker is back").isGreaterThanOrEqualTo(0);
+        assertThat(afterwards).containsKey(victim);
+    }
+
+    private List<Outcome> run(String policy, int requests, int concurrency, int maxTokens) throws Exception {
+        try (ExecutorService clients = Executors.newFixedThreadPool(concurrency)) {
+            List<Callable<Outcome>> jobs = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                String prompt = "In the beginning " + policy + " " + i;
+                jobs.add(() -> generate(policy, prompt, maxTokens));
+            }
+            List<Outcome> outcomes = new ArrayList<>();
+            for (Future<Outcome> f : clients.invokeAll(jobs, 5, TimeUnit.MINUTES)) {
+                outcomes.add(f.get());
+            }
+            assertThat(outcomes).allSatisfy(o -> assertThat(o.completed()).as("request failed: " + o).isTrue());
+            return outcomes;
+        }
+    }
+
+    private static Map<String, Long> countByWorker(List<Outcome> outcomes) {
+        return outcomes.stream().collect(Collectors.groupingBy(Outcome::workerId, java.util.TreeMap::new, Collectors.counting()));
+    }
+
+    private Outcome generate(String policy, String prompt, int maxTokens) {
+        String worker = null;
+        int chunks = 0;
+        int tokens = 0;
+        try {
+            var stream = SchedulerGrpc.newBlockingStub(channel).withDeadlineAfter(3, TimeUnit.MINUTES)
+                    .generate(ScheduleGenerateRequest.newBuilder()
+                            .setRequestId("e2e-" + System.nanoTime())
+                            .setModel(LocalPlatform.MODEL)
+                            .setPrompt(prompt)
+                            .setPolicy(policy)
+                            .setSampling(SamplingParams.newBuilder().setMaxTokens(maxTokens).setTemperature(0.8f).setSeed(chunks + prompt.hashCode()))
+                            .build());
+            while (stream.hasNext()) {
+                ScheduleGenerateChunk chunk = stream.next();
+                if (worker == null) {
+                    worker = chunk.getWorkerId();
+                }
+                chunks++;
+                tokens += chunk.getTokenCount();
+            }
+            return new Outcome(worker, chunks, tokens, null);
+        } catch (StatusRuntimeException e) {
+            return new Outcome(worker, chunks, tokens, e.getStatus().getCode());
+        }
+    }
+
+    /** The worker's own load report, over a channel kept open so that polling it is cheap. */
+    private LoadReport load(String workerId) {
+        var service = platform.service(LocalPlatform.workerService(workerId));
+        ManagedChannel worker = workerChannels.computeIfAbsent(workerId,
+                id -> ManagedChannelBuilder.forAddress("127.0.0.1", service.grpcPort()).usePlaintext().build());
+        return InferenceWorkerGrpc.newBlockingStub(worker).withDeadlineAfter(10, TimeUnit.SECONDS).getLoad(GetLoadRequest.getDefaultInstance());
+    }
+
+    /** Milliseconds until the breaker of {@code workerId} is in {@code state}, or -1 when it was not within the limit. */
+    private long awaitBreakerState(String workerId, String state, Duration limit) throws Exception {
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < limit.toNanos()) {
+            if (schedulerMetric("resilience4j_circuitbreaker_state", "name=\"" + workerId + "\"", "state=\"" + state + "\"") == 1.0) {
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            }
+            Thread.sleep(200);
+        }
+        return -1;
+    }
+
+    /** Sum over the series of a metric on the scheduler's /actuator/prometheus that carry every label given. */
+    private double schedulerMetric(String name, String... labels) throws Exception {
+        var scheduler = platform.service("scheduler-service");
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + "/actuator/prometheus"))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        Function<String, Boolean> matches = line -> {
+            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+                return false;
+            }
+            for (String label : labels) {
+                if (!line.contains(label)) {
+                    return false;
+                }
+            }
+            return true;
+        };
+        return metrics.lines().filter(matches::apply)
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+}

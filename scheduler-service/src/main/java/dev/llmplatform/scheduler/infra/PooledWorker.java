@@ -1,0 +1,157 @@
+package dev.llmplatform.scheduler.infra;
+
+import dev.llmplatform.proto.v1.LoadReport;
+import dev.llmplatform.proto.v1.LoadedModel;
+import dev.llmplatform.scheduler.domain.DeviceProfile;
+import dev.llmplatform.scheduler.domain.Ewma;
+import dev.llmplatform.scheduler.domain.WorkerSnapshot;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.grpc.Channel;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One worker of the pool: its channel and breaker, its last load report and health, the speeds measured on its
+ * streams, and the work placed on it that has not finished.
+ */
+public final class PooledWorker {
+
+    private final String id;
+    private final String pool;
+    private final DeviceProfile profile;
+    private final Channel channel;
+    private final CircuitBreaker breaker;
+    private final int queueAllowance;
+    private final Ewma prefillTokensPerSecond;
+    private final Ewma decodeTokensPerSecond;
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final AtomicLong outstandingPrefillTokens = new AtomicLong();
+    private final AtomicLong outstandingDecodeTokens = new AtomicLong();
+    private volatile LoadReport report;
+    private volatile Map<String, Integer> contextLengths = Map.of();
+    private volatile boolean healthy;
+
+    PooledWorker(String id, String pool, DeviceProfile profile, Channel channel, CircuitBreaker breaker,
+                 int queueAllowance, double speedSmoothing) {
+        this.id = id;
+        this.pool = pool;
+        this.profile = profile;
+        this.channel = channel;
+        this.breaker = breaker;
+        this.queueAllowance = queueAllowance;
+        this.prefillTokensPerSecond = new Ewma(profile.prefillTokensPerSecond(), speedSmoothing);
+        this.decodeTokensPerSecond = new Ewma(profile.decodeTokensPerSecond(), speedSmoothing);
+        this.report = LoadReport.newBuilder().setWorkerId(id).setNotReadyReason("no load report yet").build();
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String pool() {
+        return pool;
+    }
+
+    public DeviceProfile profile() {
+        return profile;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    public LoadReport report() {
+        return report;
+    }
+
+    void report(LoadReport latest) {
+        Map<String, Integer> contexts = new HashMap<>();
+        for (LoadedModel model : latest.getModelsList()) {
+            contexts.putIfAbsent(model.getId(), model.getContextLength());
+        }
+        this.contextLengths = Map.copyOf(contexts);
+        this.report = latest;
+    }
+
+    void lost(String reason) {
+        // keep what it served, so that its models read as "unavailable", not "unknown"
+        this.report = report.toBuilder().setReady(false).setRunning(0).setWaiting(0).setNotReadyReason(reason).build();
+    }
+
+    void healthy(boolean healthy) {
+        this.healthy = healthy;
+    }
+
+    boolean healthy() {
+        return healthy;
+    }
+
+    /** Ready by its load stream and its health check, and its breaker lets requests through. */
+    public boolean available() {
+        return report.getReady() && healthy && breaker.getState() == CircuitBreaker.State.CLOSED;
+    }
+
+    /**
+     * Speeds, best source first: what this scheduler measured on the worker's streams; until it has, what the
+     * worker measured itself (its load report); until then, the declared profile.
+     */
+    public double prefillTokensPerSecond() {
+        return speed(prefillTokensPerSecond, report.getPrefillTokensPerSecond());
+    }
+
+    public double decodeTokensPerSecond() {
+        return speed(decodeTokensPerSecond, report.getDecodeTokensPerSecond());
+    }
+
+    private static double speed(Ewma measuredHere, double reportedByWorker) {
+        return !measuredHere.sampled() && reportedByWorker > 0 ? reportedByWorker : measuredHere.value();
+    }
+
+    /** A request's prompt took {@code nanos} from sending to its first token, with a slot free for it. */
+    public void measuredPrefill(int promptTokens, long nanos) {
+        if (promptTokens > 0 && nanos > 0) {
+            prefillTokensPerSecond.add(promptTokens * 1e9 / nanos);
+        }
+    }
+
+    /** A request streamed {@code tokens} tokens after its first in {@code nanos}. */
+    public void measuredDecode(int tokens, long nanos) {
+        if (tokens > 0 && nanos > 0) {
+            decodeTokensPerSecond.add(tokens * 1e9 / nanos);
+        }
+    }
+
+    void placed(int promptTokens, int expectedOutputTokens) {
+        outstanding.incrementAndGet();
+        outstandingPrefillTokens.addAndGet(promptTokens);
+        outstandingDecodeTokens.addAndGet(expectedOutputTokens);
+    }
+
+    void prefilled(int promptTokens) {
+        outstandingPrefillTokens.addAndGet(-promptTokens);
+    }
+
+    void decoded(int tokens) {
+        outstandingDecodeTokens.addAndGet(-tokens);
+    }
+
+    void finished(int prefillLeft, int decodeLeft) {
+        outstanding.decrementAndGet();
+        outstandingPrefillTokens.addAndGet(-prefillLeft);
+        outstandingDecodeTokens.addAndGet(-decodeLeft);
+    }
+
+    public WorkerSnapshot snapshot() {
+        LoadReport r = report;
+        return new WorkerSnapshot(id, pool, available(), contextLengths, r.getRunning(), r.getWaiting(),
+                Math.max(1, r.getSlots()), Math.min(queueAllowance, r.getMaxWaiting() > 0 ? r.getMaxWaiting() : queueAllowance),
+                prefillTokensPerSecond(), decodeTokensPerSecond(), r.getKvCacheUsage(), profile,
+                outstanding.get(), Math.max(0, outstandingPrefillTokens.get()), Math.max(0, outstandingDecodeTokens.get()));
+    }
+}
