@@ -192,6 +192,14 @@ spec:
             {{- with $root.Values.commonEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+            - name: MANAGEMENT_TRACING_SAMPLING_PROBABILITY
+              value: {{ ternary $root.Values.tracing.samplingProbability 0 $root.Values.tracing.enabled | quote }}
+            - name: MANAGEMENT_TRACING_EXPORT_ENABLED
+              value: {{ $root.Values.tracing.enabled | quote }}
+            {{- if $root.Values.tracing.enabled }}
+            - name: MANAGEMENT_OPENTELEMETRY_TRACING_EXPORT_OTLP_ENDPOINT
+              value: {{ $root.Values.tracing.otlpEndpoint | quote }}
+            {{- end }}
             - name: SPRING_PROFILES_ACTIVE
               value: {{ $root.Values.kubernetes.springProfiles | quote }}
             - name: SPRING_CLOUD_KUBERNETES_CONFIG_NAME
