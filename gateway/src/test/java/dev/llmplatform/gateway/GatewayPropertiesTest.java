@@ -26,6 +26,9 @@ class GatewayPropertiesTest {
         GatewayProperties properties = bind(Map.of());
 
         assertThat(properties.apiKeys()).isEmpty();
+        assertThat(properties.rateLimit().store()).isEqualTo("memory");
+        assertThat(properties.resilience().timeToFirstToken("chat-completions")).isEqualTo(Duration.ofSeconds(60));
+        assertThat(properties.maxChoices()).isEqualTo(16);
         assertThat(properties.schedulerTarget()).isEqualTo("static://127.0.0.1:9095");
         assertThat(properties.generationTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(30));

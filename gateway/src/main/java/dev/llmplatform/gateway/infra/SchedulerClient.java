@@ -4,6 +4,7 @@ import dev.llmplatform.gateway.config.GatewayProperties;
 import dev.llmplatform.gateway.domain.FinishReason;
 import dev.llmplatform.gateway.domain.GeneratedChunk;
 import dev.llmplatform.gateway.domain.GenerationRequest;
+import dev.llmplatform.gateway.domain.RoutingHints;
 import dev.llmplatform.gateway.domain.ServedModel;
 import dev.llmplatform.gateway.domain.TokenUsage;
 import dev.llmplatform.proto.v1.ChatMessage;
@@ -83,6 +84,7 @@ public class SchedulerClient {
                 .setRequestId(request.requestId())
                 .setModel(request.model())
                 .setSampling(params);
+        applyRoutingHints(message, request.hints());
         switch (request.input()) {
             case GenerationRequest.Prompt prompt -> message.setPrompt(prompt.text());
             case GenerationRequest.Chat chat -> {
@@ -93,6 +95,18 @@ public class SchedulerClient {
             }
         }
         return message.build();
+    }
+
+    /**
+     * MERGE POINT (lead): the scheduler branch adds {@code string placement_policy = 20; int32 priority = 21;
+     * string session_id = 22;} to ScheduleGenerateRequest. Until then this maps onto the fields the proto has
+     * today (priority = 6, policy = 7) and the session id has nowhere to go; at merge, set the three new
+     * fields here instead and nothing else in the gateway changes.
+     */
+    static void applyRoutingHints(ScheduleGenerateRequest.Builder message, RoutingHints hints) {
+        message.setPriority(hints.priority());
+        message.setPolicy(hints.placementPolicy());
+        // message.setSessionId(hints.sessionId()); once session_id = 22 exists
     }
 
     static GeneratedChunk toDomain(ScheduleGenerateChunk chunk) {
