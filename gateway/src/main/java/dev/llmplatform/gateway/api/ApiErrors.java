@@ -63,6 +63,14 @@ public class ApiErrors {
                 case BulkheadFullException _ -> {
                     return unavailable("The gateway is at its limit of concurrent requests.", retryAfter(1));
                 }
+                // the client stopped sending its request body (gateway.http-read-timeout)
+                case io.netty.handler.timeout.ReadTimeoutException _ -> {
+                    return new ApiException(HttpStatus.REQUEST_TIMEOUT, ApiException.INVALID_REQUEST,
+                            "The request body did not arrive in time.", null, "request_timeout");
+                }
+                case org.springframework.http.InvalidMediaTypeException _ -> {
+                    return ApiException.invalid(null, "The Content-Type header is not a media type; send application/json.");
+                }
                 case SchedulerGuard.FirstChunkTimeoutException _ -> {
                     return new ApiException(HttpStatus.GATEWAY_TIMEOUT, ApiException.SERVER_ERROR,
                             "The request timed out before the model started answering.", null, "timeout");

@@ -20,6 +20,8 @@ import org.springframework.util.unit.DataSize;
  * @param registryHttpUrl   the model registry's admin REST API, where /admin/** is routed
  * @param retryAfter        what a 429 tells the client to wait when the scheduler is saturated and gave no hint
  * @param maxChoices        the largest n a request may ask for
+ * @param httpReadTimeout   the longest pause allowed between two reads of a request body (a stalled client)
+ * @param httpRequestTimeout the longest a client may take to send a whole request (headers and body)
  */
 @ConfigurationProperties("gateway")
 public record GatewayProperties(
@@ -33,6 +35,8 @@ public record GatewayProperties(
         @DefaultValue("http://127.0.0.1:8081") String registryHttpUrl,
         @DefaultValue("1s") Duration retryAfter,
         @DefaultValue("16") int maxChoices,
+        @DefaultValue("30s") Duration httpReadTimeout,
+        @DefaultValue("60s") Duration httpRequestTimeout,
         @DefaultValue RateLimit rateLimit,
         @DefaultValue Resilience resilience) {
 
