@@ -108,16 +108,19 @@ public class GenerationHandler {
                         IntStream.range(0, parsed.n()).mapToObj(i -> new GenerationTally()).toList());
                 Runnable settle = () -> limiter.settle(key, charged, call.usedTokens()).subscribe();
                 if (parsed.stream()) {
-                    Flux<Object> events = Flux.merge(IntStream.range(0, parsed.n())
-                            .mapToObj(i -> streamedChoice.apply(call, i)).toList());
+                    // choices interleave as they come; a failing one lets the chunks already received out first
+                    Flux<Object> events = Flux.mergeDelayError(32, IntStream.range(0, parsed.n())
+                            .mapToObj(i -> streamedChoice.apply(call, i)).toArray(Flux[]::new));
                     if (parsed.includeUsage()) {
                         events = events.concatWith(Mono.fromSupplier(() -> usageChunk.apply(call)));
                     }
-                    return sse.respond(request, events.doFinally(signal -> call.finish(settle)));
+                    // on termination rather than finally: the meters and the budget are settled before [DONE] goes out
+                    return sse.respond(request, events.doOnTerminate(() -> call.finish(settle)).doOnCancel(() -> call.finish(settle)));
                 }
                 return Flux.merge(IntStream.range(0, parsed.n()).mapToObj(i -> call.choice(i).doOnNext(call.tallies().get(i)::add)).toList())
                         .then(Mono.fromSupplier(() -> whole.apply(call)))
-                        .doFinally(signal -> call.finish(settle))
+                        .doOnTerminate(() -> call.finish(settle))
+                        .doOnCancel(() -> call.finish(settle))
                         .flatMap(GenerationHandler::json);
             });
         });
