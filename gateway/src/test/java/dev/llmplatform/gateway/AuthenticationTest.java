@@ -95,7 +95,7 @@ class AuthenticationTest {
     }
 
     @Test
-    void replacingTheKeyListRetiresTheDevKey() {
+    void configuringAnyKeyRetiresTheDevKey() {
         http.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-llm-platform-dev").exchange()
                 .expectStatus().isUnauthorized();
     }

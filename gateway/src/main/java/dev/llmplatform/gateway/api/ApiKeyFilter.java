@@ -75,6 +75,11 @@ public class ApiKeyFilter implements WebFilter {
         var defaults = new GatewayProperties.KeyProperties("", "", List.of(), 600, 1_000_000);
         addPlain(byDigest, properties.apiKeys(), "api-key-", Set.of(ApiKey.INFERENCE), defaults);
         addPlain(byDigest, properties.adminKeys(), "admin-key-", Set.of(ApiKey.INFERENCE, ApiKey.ADMIN), defaults);
+        if (byDigest.isEmpty() && properties.devKeySha256() != null && !properties.devKeySha256().isBlank()) {
+            // nothing configured: a laptop. A deployment that configures any key never accepts the dev key.
+            put(byDigest, properties.devKeySha256(), new ApiKey("dev", Set.of(ApiKey.INFERENCE, ApiKey.ADMIN),
+                    defaults.requestsPerMinute(), defaults.tokensPerMinute()));
+        }
         return ApiKeyRing.of(byDigest);
     }
 
@@ -87,13 +92,10 @@ public class ApiKeyFilter implements WebFilter {
         }
     }
 
+    /** The same key configured twice keeps its first entry, whose name and limits the operator wrote out. */
     private static void put(Map<String, ApiKey> byDigest, String sha256, ApiKey key) {
         String digest = sha256 == null ? "" : sha256.strip().toLowerCase(java.util.Locale.ROOT);
-        ApiKey previous = byDigest.putIfAbsent(digest, key);
-        if (previous != null) {
-            // the same key configured twice: keep the first, whose name and limits the operator wrote out
-            return;
-        }
+        byDigest.putIfAbsent(digest, key);
     }
 
     private static boolean isUnder(String path, String prefix) {

@@ -10,10 +10,14 @@ import org.springframework.util.unit.DataSize;
 /**
  * @param schedulerTarget   where the scheduler's gRPC API listens, in Spring gRPC's target syntax
  * @param keys              the API keys, each stored as the SHA-256 hex of the key (see docs/gateway.md for how
- *                          to hash one); the laptop default in application.yml is the documented dev key
+ *                          to hash one)
  * @param apiKeys           plain-text keys with the "inference" scope and default limits, hashed at start-up;
  *                          kept so that GATEWAY_API_KEYS=a,b (the platform script, compose) keeps working
  * @param adminKeys         plain-text keys with the "inference" and "admin" scopes, as apiKeys
+ * @param devKeySha256      the laptop default: while no key at all is configured (keys, apiKeys, adminKeys all
+ *                          empty), the key with this hash, named "dev", has both scopes. The default is the hash
+ *                          of the documented dev key "sk-llm-platform-dev"; configuring any key turns it off,
+ *                          and so does an empty value
  * @param generationTimeout the gRPC deadline of one generation, streamed or not
  * @param requestTimeout    the gRPC deadline of the other, short, scheduler calls
  * @param maxRequestBytes   larger request bodies are refused with 413
@@ -29,6 +33,7 @@ public record GatewayProperties(
         @DefaultValue List<KeyProperties> keys,
         @DefaultValue List<String> apiKeys,
         @DefaultValue List<String> adminKeys,
+        @DefaultValue("aa1ef0933273fb5e20f0fa25f580dcca58ac8c40554d3188bf8d73e8cc68dfac") String devKeySha256,
         @DefaultValue("10m") Duration generationTimeout,
         @DefaultValue("30s") Duration requestTimeout,
         @DefaultValue("1MB") DataSize maxRequestBytes,
