@@ -49,7 +49,9 @@ class GatewayPropertiesTest {
 
     private static GatewayProperties bind(Map<String, Object> env) {
         var environment = new StandardEnvironment();
-        environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource("test-env", env));
+        // under the system environment's own name, so that indexed names (GATEWAY_KEYS_0_NAME) map as in production
+        environment.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env));
         return new Binder(ConfigurationPropertySources.get(environment))
                 .bindOrCreate("gateway", GatewayProperties.class);
     }
