@@ -43,6 +43,7 @@ final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
     final java.util.concurrent.atomic.AtomicInteger downCalls = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicReference<String> lastRequestIdHeader = new AtomicReference<>();
     final CountDownLatch endlessCancelled = new CountDownLatch(1);
+    final java.util.concurrent.atomic.AtomicInteger endlessCancellations = new java.util.concurrent.atomic.AtomicInteger();
 
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
     private final Server server;
@@ -145,7 +146,10 @@ final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
     }
 
     private void endless(ServerCallStreamObserver<ScheduleGenerateChunk> responses) {
-        responses.setOnCancelHandler(endlessCancelled::countDown);
+        responses.setOnCancelHandler(() -> {
+            endlessCancellations.incrementAndGet();
+            endlessCancelled.countDown();
+        });
         var tick = new Runnable() {
             @Override
             public void run() {

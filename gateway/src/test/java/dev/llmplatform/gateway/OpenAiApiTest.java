@@ -52,6 +52,9 @@ class OpenAiApiTest {
     @Autowired
     WebTestClient http;
 
+    @org.springframework.boot.test.web.server.LocalServerPort
+    int port;
+
     @BeforeEach
     void authenticate() {
         http = http.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + DEV_KEY).build();
@@ -483,6 +486,26 @@ class OpenAiApiTest {
 
         assertThat(scheduler.endlessCancelled.await(10, TimeUnit.SECONDS))
                 .as("the scheduler saw the gRPC call cancelled").isTrue();
+    }
+
+    @Test
+    void cancelsTheGenerationWhenTheClientDropsItsConnection() throws Exception {
+        int cancelledBefore = scheduler.endlessCancellations.get();
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            String body = "{\"model\": \"endless\", \"prompt\": \"Sing\", \"stream\": true}";
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + DEV_KEY
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            for (String line = reader.readLine(); line != null && !line.contains("data: "); line = reader.readLine()) {
+                // headers, then the first event
+            }
+        } // the socket closes mid-stream
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(scheduler.endlessCancellations.get()).as("gRPC calls the scheduler saw cancelled")
+                        .isGreaterThan(cancelledBefore));
     }
 
     private JsonNode postJson(String uri, String body) {
