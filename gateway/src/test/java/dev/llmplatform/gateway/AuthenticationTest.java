@@ -1,6 +1,7 @@
 package dev.llmplatform.gateway;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.llmplatform.gateway.domain.ApiKeyRing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -17,7 +18,10 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 
 /** With keys configured: /v1 wants an API key, /admin an admin key, /actuator nothing. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"gateway.api-keys=sk-one,sk-two", "gateway.admin-keys=adm-one"})
+        properties = {"gateway.api-keys=sk-one,sk-two", "gateway.admin-keys=adm-one",
+                // a hashed key without the admin scope, and one with only the admin scope
+                "gateway.keys[0].name=reader", "gateway.keys[0].sha256=${reader.sha256}",
+                "gateway.keys[1].name=operator", "gateway.keys[1].sha256=${operator.sha256}", "gateway.keys[1].scopes=admin"})
 @AutoConfigureWebTestClient
 class AuthenticationTest {
 
@@ -26,6 +30,8 @@ class AuthenticationTest {
 
     @DynamicPropertySource
     static void targets(DynamicPropertyRegistry properties) {
+        properties.add("reader.sha256", () -> ApiKeyRing.sha256Hex("sk-reader"));
+        properties.add("operator.sha256", () -> ApiKeyRing.sha256Hex("sk-operator"));
         properties.add("gateway.scheduler-target", scheduler::target);
         properties.add("gateway.registry-http-url", () -> "http://127.0.0.1:" + registry.getAddress().getPort());
     }
@@ -66,10 +72,32 @@ class AuthenticationTest {
     @Test
     void keepsTheAdminApiForAdminKeysAndRoutesItToTheRegistry() {
         http.get().uri("/admin/models").exchange().expectStatus().isUnauthorized();
-        http.get().uri("/admin/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isUnauthorized();
+        http.get().uri("/admin/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isForbidden();
         http.get().uri("/admin/models").header(HttpHeaders.AUTHORIZATION, "Bearer adm-one").exchange()
                 .expectStatus().isOk()
                 .expectBody(String.class).isEqualTo("registry saw GET /admin/models");
+    }
+
+    @Test
+    void acceptsAKeyConfiguredOnlyByItsHash() {
+        http.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-reader").exchange().expectStatus().isOk();
+    }
+
+    @Test
+    void answers403ToAValidKeyWithoutTheScope() {
+        http.get().uri("/admin/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-reader").exchange()
+                .expectStatus().isForbidden()
+                .expectBody().jsonPath("$.error.code").isEqualTo("insufficient_scope");
+        http.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-operator").exchange()
+                .expectStatus().isForbidden();
+        http.get().uri("/admin/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-operator").exchange()
+                .expectStatus().isOk();
+    }
+
+    @Test
+    void configuringAnyKeyRetiresTheDevKey() {
+        http.get().uri("/v1/models").header(HttpHeaders.AUTHORIZATION, "Bearer sk-llm-platform-dev").exchange()
+                .expectStatus().isUnauthorized();
     }
 
     @Test

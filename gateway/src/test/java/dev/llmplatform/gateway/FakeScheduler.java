@@ -33,13 +33,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * "tiny" streams "Hello", ", ", "world" and stops; "tiny-long" does the same but hits max_tokens;
  * "missing" is unknown (NOT_FOUND); "busy" is saturated (RESOURCE_EXHAUSTED);
  * "offline" has no worker (UNAVAILABLE); "endless" streams until
- * cancelled; "flaky" fails after its first chunk.
+ * cancelled; "flaky" fails after its first chunk; "silent" never answers; "slowpoke" streams slowly for 3 s;
+ * "down" is UNAVAILABLE like a scheduler replica going away (counted in downCalls).
  */
 final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
 
     final AtomicReference<ScheduleGenerateRequest> lastRequest = new AtomicReference<>();
+    final java.util.Queue<ScheduleGenerateRequest> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final java.util.concurrent.atomic.AtomicInteger downCalls = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicReference<String> lastRequestIdHeader = new AtomicReference<>();
     final CountDownLatch endlessCancelled = new CountDownLatch(1);
+    final java.util.concurrent.atomic.AtomicInteger endlessCancellations = new java.util.concurrent.atomic.AtomicInteger();
 
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
     private final Server server;
@@ -79,12 +83,23 @@ final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
     @Override
     public void generate(ScheduleGenerateRequest request, StreamObserver<ScheduleGenerateChunk> responses) {
         lastRequest.set(request);
+        requests.add(request);
         switch (request.getModel()) {
             case "tiny" -> script(responses, FinishReason.FINISH_REASON_STOP);
             case "tiny-long" -> script(responses, FinishReason.FINISH_REASON_LENGTH);
             case "missing" -> responses.onError(Status.NOT_FOUND.withDescription("model 'missing' is not served").asRuntimeException());
             case "offline" -> responses.onError(Status.UNAVAILABLE.withDescription("no ready worker serves 'offline'").asRuntimeException());
-            case "busy" -> responses.onError(Status.RESOURCE_EXHAUSTED.withDescription("all workers are busy").asRuntimeException());
+            case "busy" -> {
+                var trailers = new Metadata();
+                trailers.put(Metadata.Key.of("retry-after-seconds", Metadata.ASCII_STRING_MARSHALLER), "7");
+                responses.onError(Status.RESOURCE_EXHAUSTED.withDescription("all workers are busy").asRuntimeException(trailers));
+            }
+            case "down" -> {
+                downCalls.incrementAndGet();
+                responses.onError(Status.UNAVAILABLE.withDescription("scheduler replica is shutting down").asRuntimeException());
+            }
+            case "silent" -> { } // never answers: only the gateway's first-token limit ends the call
+            case "slowpoke" -> slowpoke(responses);
             case "flaky" -> {
                 responses.onNext(ScheduleGenerateChunk.newBuilder().setText("Hel").setTokenCount(1).build());
                 responses.onError(Status.INTERNAL.withDescription("worker w1 crashed: secret stack").asRuntimeException());
@@ -112,8 +127,29 @@ final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
         responses.onCompleted();
     }
 
+    /** Ten chunks 300 ms apart: a stream that lasts longer than a short first-token limit. */
+    private void slowpoke(StreamObserver<ScheduleGenerateChunk> responses) {
+        for (int i = 0; i < 10; i++) {
+            boolean last = i == 9;
+            ticker.schedule(() -> {
+                var chunk = ScheduleGenerateChunk.newBuilder().setText("z").setTokenCount(1);
+                if (last) {
+                    chunk.setFinishReason(FinishReason.FINISH_REASON_STOP)
+                            .setUsage(Usage.newBuilder().setPromptTokens(2).setCompletionTokens(10).setTotalTokens(12));
+                }
+                responses.onNext(chunk.build());
+                if (last) {
+                    responses.onCompleted();
+                }
+            }, 300L * (i + 1), TimeUnit.MILLISECONDS);
+        }
+    }
+
     private void endless(ServerCallStreamObserver<ScheduleGenerateChunk> responses) {
-        responses.setOnCancelHandler(endlessCancelled::countDown);
+        responses.setOnCancelHandler(() -> {
+            endlessCancellations.incrementAndGet();
+            endlessCancelled.countDown();
+        });
         var tick = new Runnable() {
             @Override
             public void run() {

@@ -22,10 +22,25 @@ class GatewayPropertiesTest {
     }
 
     @Test
+    void bindsHashedKeysFromTheEnvironment() {
+        GatewayProperties properties = bind(Map.of("GATEWAY_KEYS_0_NAME", "team-a", "GATEWAY_KEYS_0_SHA256", "ab".repeat(32),
+                "GATEWAY_KEYS_0_SCOPES", "inference,admin", "GATEWAY_KEYS_0_TOKENSPERMINUTE", "5000"));
+
+        var key = properties.keys().getFirst();
+        assertThat(key.name()).isEqualTo("team-a");
+        assertThat(key.scopes()).containsExactly("inference", "admin");
+        assertThat(key.requestsPerMinute()).isEqualTo(600);
+        assertThat(key.tokensPerMinute()).isEqualTo(5000);
+    }
+
+    @Test
     void hasDocumentedDefaults() {
         GatewayProperties properties = bind(Map.of());
 
         assertThat(properties.apiKeys()).isEmpty();
+        assertThat(properties.rateLimit().store()).isEqualTo("memory");
+        assertThat(properties.resilience().timeToFirstToken("chat-completions")).isEqualTo(Duration.ofSeconds(60));
+        assertThat(properties.maxChoices()).isEqualTo(16);
         assertThat(properties.schedulerTarget()).isEqualTo("static://127.0.0.1:9095");
         assertThat(properties.generationTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(30));
@@ -34,7 +49,9 @@ class GatewayPropertiesTest {
 
     private static GatewayProperties bind(Map<String, Object> env) {
         var environment = new StandardEnvironment();
-        environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource("test-env", env));
+        // under the system environment's own name, so that indexed names (GATEWAY_KEYS_0_NAME) map as in production
+        environment.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env));
         return new Binder(ConfigurationPropertySources.get(environment))
                 .bindOrCreate("gateway", GatewayProperties.class);
     }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,7 +29,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** The OpenAI API over real sockets: HTTP in front, a scripted scheduler on gRPC behind. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "gateway.resilience.time-to-first-token=1500ms")
 @AutoConfigureWebTestClient
 class OpenAiApiTest {
 
@@ -44,8 +46,19 @@ class OpenAiApiTest {
         scheduler.stop();
     }
 
+    /** The laptop's documented dev key (application.yml). */
+    static final String DEV_KEY = "sk-llm-platform-dev";
+
     @Autowired
     WebTestClient http;
+
+    @org.springframework.boot.test.web.server.LocalServerPort
+    int port;
+
+    @BeforeEach
+    void authenticate() {
+        http = http.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + DEV_KEY).build();
+    }
 
     final JsonMapper json = JsonMapper.builder().build();
 
@@ -117,7 +130,7 @@ class OpenAiApiTest {
                 {"model": "tiny", "messages": [{"role": "user", "content": "Hi"}], "temperature": null, "stop": "STOP"}""");
 
         ScheduleGenerateRequest sent = scheduler.lastRequest.get();
-        assertThat(sent.getRequestId()).startsWith("chatcmpl-");
+        assertThat(sent.getRequestId()).startsWith("req-");
         assertThat(sent.getSampling().getTemperature()).isEqualTo(1.0f);
         assertThat(sent.getSampling().getTopP()).isEqualTo(1.0f);
         assertThat(sent.getSampling().getMaxTokens()).isZero();
@@ -248,8 +261,78 @@ class OpenAiApiTest {
                         {"model": "busy", "messages": [{"role": "user", "content": "Hi"}]}""")
                 .exchange()
                 .expectStatus().isEqualTo(429)
-                .expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "1")
+                .expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "7") // the scheduler's retry-after-seconds trailer
                 .expectBody().jsonPath("$.error.code").isEqualTo("rate_limit_exceeded");
+    }
+
+    @Test
+    void answersNChoicesEachFromItsOwnSchedulerCall() {
+        JsonNode body = postJson("/v1/chat/completions", """
+                {"model": "tiny", "messages": [{"role": "user", "content": "Say hello"}], "n": 3, "seed": 10}""");
+
+        assertThat(body.get("choices")).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(body.get("choices").get(i).get("index").intValue()).isEqualTo(i);
+            assertThat(body.get("choices").get(i).get("message").get("content").stringValue()).isEqualTo("Hello, world");
+        }
+        // the prompt is counted once, the completions of all three choices add up
+        assertThat(body.get("usage").get("prompt_tokens").intValue()).isEqualTo(7);
+        assertThat(body.get("usage").get("completion_tokens").intValue()).isEqualTo(9);
+        assertThat(body.get("usage").get("total_tokens").intValue()).isEqualTo(16);
+        // one call per choice, each seeded seed + index so the choices differ yet stay reproducible
+        assertThat(scheduler.requests).extracting(r -> r.getSampling().getSeed()).contains(10L, 11L, 12L);
+    }
+
+    @Test
+    void interleavesTheChoicesOfAStreamByIndex() {
+        List<JsonNode> events = events(postForStream("/v1/completions", """
+                {"model": "tiny", "prompt": "Once", "n": 2, "stream": true, "stream_options": {"include_usage": true}}"""));
+
+        for (int index = 0; index < 2; index++) {
+            int i = index;
+            var mine = events.stream().filter(e -> !e.get("choices").isEmpty() && e.get("choices").get(0).get("index").intValue() == i).toList();
+            assertThat(mine).extracting(e -> e.get("choices").get(0).get("text").stringValue()).containsExactly("Hello", ", ", "world", "");
+            assertThat(mine.getLast().get("choices").get(0).get("finish_reason").stringValue()).isEqualTo("stop");
+        }
+        assertThat(events.getLast().get("usage").get("completion_tokens").intValue()).isEqualTo(6);
+    }
+
+    @Test
+    void forwardsTheRoutingHeadersToTheScheduler() {
+        http.post().uri("/v1/chat/completions")
+                .header("x-llm-placement-policy", "energy")
+                .header("x-llm-priority", "5")
+                .header("x-session-id", "conv-1")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("""
+                        {"model": "tiny", "messages": [{"role": "user", "content": "Hi"}]}""")
+                .exchange()
+                .expectStatus().isOk();
+
+        ScheduleGenerateRequest sent = scheduler.lastRequest.get();
+        assertThat(sent.getPolicy()).isEqualTo("energy");
+        assertThat(sent.getPriority()).isEqualTo(5);
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource({"x-llm-priority, high", "x-llm-priority, 99999", "x-llm-placement-policy, 'no spaces please'", "x-session-id, '<script>'"})
+    void refusesAMalformedRoutingHeaderWith400(String header, String value) {
+        http.post().uri("/v1/chat/completions").header(header, value).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("""
+                        {"model": "tiny", "messages": [{"role": "user", "content": "Hi"}]}""")
+                .exchange()
+                .expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.error.param").isEqualTo(header);
+    }
+
+    @Test
+    void reportsTheKeysBudgetOnEveryResponse() {
+        http.get().uri("/v1/models").exchange()
+                .expectStatus().isOk()
+                .expectHeader().valueEquals("x-ratelimit-limit-requests", "600")
+                .expectHeader().exists("x-ratelimit-remaining-requests")
+                .expectHeader().exists("x-ratelimit-reset-requests")
+                .expectHeader().valueEquals("x-ratelimit-limit-tokens", "1000000");
     }
 
     @Test
@@ -259,6 +342,23 @@ class OpenAiApiTest {
 
         assertThat(error.get("type").stringValue()).isEqualTo("server_error");
         assertThat(error.get("message").stringValue()).contains("no ready worker");
+    }
+
+    @Test
+    void timesOutAGenerationWhoseFirstTokenNeverComesWith504() {
+        JsonNode error = postExpecting("/v1/chat/completions", """
+                {"model": "silent", "messages": [{"role": "user", "content": "Hi"}], "stream": true}""", 504).get("error");
+
+        assertThat(error.get("code").stringValue()).isEqualTo("timeout");
+    }
+
+    @Test
+    void doesNotTimeOutAStreamThatKeepsGoingPastTheFirstTokenLimit() {
+        // "slowpoke" streams for ~3 s, longer than the 1.5 s first-token limit of this test context
+        String body = postForStream("/v1/chat/completions", """
+                {"model": "slowpoke", "messages": [{"role": "user", "content": "Hi"}], "stream": true}""");
+
+        assertThat(body).endsWith("data: [DONE]\n\n");
     }
 
     @Test
@@ -287,7 +387,9 @@ class OpenAiApiTest {
             temperature 5            | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "temperature": 5} | temperature
             temperature as string    | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"} | temperature
             top_p 0                  | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "top_p": 0} | top_p
-            n 2                      | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": 2} | n
+            n 0                      | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": 0} | n
+            n 17                     | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": 17} | n
+            n as string              | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": "2"} | n
             five stop sequences      | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "stop": ["a","b","c","d","e"]} | stop
             stream as string         | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "stream": "yes"} | stream
             """)
@@ -384,6 +486,26 @@ class OpenAiApiTest {
 
         assertThat(scheduler.endlessCancelled.await(10, TimeUnit.SECONDS))
                 .as("the scheduler saw the gRPC call cancelled").isTrue();
+    }
+
+    @Test
+    void cancelsTheGenerationWhenTheClientDropsItsConnection() throws Exception {
+        int cancelledBefore = scheduler.endlessCancellations.get();
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            String body = "{\"model\": \"endless\", \"prompt\": \"Sing\", \"stream\": true}";
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + DEV_KEY
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            for (String line = reader.readLine(); line != null && !line.contains("data: "); line = reader.readLine()) {
+                // headers, then the first event
+            }
+        } // the socket closes mid-stream
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(scheduler.endlessCancellations.get()).as("gRPC calls the scheduler saw cancelled")
+                        .isGreaterThan(cancelledBefore));
     }
 
     private JsonNode postJson(String uri, String body) {

@@ -1,6 +1,11 @@
 package dev.llmplatform.gateway.api;
 
 import dev.llmplatform.gateway.config.GatewayProperties;
+import dev.llmplatform.gateway.ratelimit.RateLimitExceededException;
+import dev.llmplatform.gateway.resilience.SchedulerGuard;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -19,6 +24,8 @@ import org.springframework.web.server.ServerWebExchange;
 public class ApiErrors {
 
     private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
+    /** Where the scheduler says how long a client should wait after RESOURCE_EXHAUSTED or UNAVAILABLE. */
+    public static final Metadata.Key<String> RETRY_AFTER_SECONDS = Metadata.Key.of("retry-after-seconds", Metadata.ASCII_STRING_MARSHALLER);
     private static final String GENERIC_SERVER_ERROR = "The server had an error while processing your request.";
 
     private final GatewayProperties properties;
@@ -42,8 +49,32 @@ public class ApiErrors {
             switch (t) {
                 case ApiException api -> { return api; }
                 case DataBufferLimitException _ -> { return ApiException.tooLarge(properties.maxRequestBytes().toBytes()); }
-                case StatusRuntimeException sre -> { return fromGrpc(sre.getStatus()); }
-                case StatusException se -> { return fromGrpc(se.getStatus()); }
+                case StatusRuntimeException sre -> { return fromGrpc(sre.getStatus(), sre.getTrailers()); }
+                case StatusException se -> { return fromGrpc(se.getStatus(), se.getTrailers()); }
+                case RateLimitExceededException limited -> {
+                    // OpenAI's 429 for a spent budget: type "requests" or "tokens", code rate_limit_exceeded
+                    return new ApiException(HttpStatus.TOO_MANY_REQUESTS, limited.limit().label(), limited.getMessage(),
+                            null, "rate_limit_exceeded", limited.headers());
+                }
+                case CallNotPermittedException _ -> {
+                    return unavailable("The scheduler is failing; requests are paused for a moment.",
+                            retryAfter(properties.resilience().waitInOpenState().toSeconds()));
+                }
+                case BulkheadFullException _ -> {
+                    return unavailable("The gateway is at its limit of concurrent requests.", retryAfter(1));
+                }
+                // the client stopped sending its request body (gateway.http-read-timeout)
+                case io.netty.handler.timeout.ReadTimeoutException _ -> {
+                    return new ApiException(HttpStatus.REQUEST_TIMEOUT, ApiException.INVALID_REQUEST,
+                            "The request body did not arrive in time.", null, "request_timeout");
+                }
+                case org.springframework.http.InvalidMediaTypeException _ -> {
+                    return ApiException.invalid(null, "The Content-Type header is not a media type; send application/json.");
+                }
+                case SchedulerGuard.FirstChunkTimeoutException _ -> {
+                    return new ApiException(HttpStatus.GATEWAY_TIMEOUT, ApiException.SERVER_ERROR,
+                            "The request timed out before the model started answering.", null, "timeout");
+                }
                 // a proxied route whose upstream (the registry) is down
                 case ConnectException _ -> {
                     return new ApiException(HttpStatus.BAD_GATEWAY, ApiException.SERVER_ERROR,
@@ -61,25 +92,47 @@ public class ApiErrors {
     // The scheduler's contract: NOT_FOUND unknown model, INVALID_ARGUMENT prompt too long, RESOURCE_EXHAUSTED
     // saturated, UNAVAILABLE no worker serves the model. Their descriptions are written for callers; any
     // other status is our fault and its description stays in the log.
-    private ApiException fromGrpc(Status status) {
+    private ApiException fromGrpc(Status status, Metadata trailers) {
         String description = status.getDescription();
         return switch (status.getCode()) {
             case NOT_FOUND -> ApiException.modelNotFound(orElse(description, "The model does not exist."));
             case INVALID_ARGUMENT -> ApiException.invalid(null, orElse(description, "The request is invalid."));
-            case RESOURCE_EXHAUSTED -> {
-                var headers = new HttpHeaders();
-                headers.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, properties.retryAfter().toSeconds())));
-                // "requests"/"rate_limit_exceeded" is what OpenAI itself sends with a 429
-                yield new ApiException(HttpStatus.TOO_MANY_REQUESTS, "requests",
-                        orElse(description, "The server is saturated; retry later."), null, "rate_limit_exceeded", headers);
-            }
-            case UNAVAILABLE -> new ApiException(HttpStatus.SERVICE_UNAVAILABLE, ApiException.SERVER_ERROR,
-                    "The service is temporarily unavailable: " + orElse(description, "no worker serves the model."),
-                    null, "service_unavailable");
+            // "requests"/"rate_limit_exceeded" is what OpenAI itself sends with a 429
+            case RESOURCE_EXHAUSTED -> new ApiException(HttpStatus.TOO_MANY_REQUESTS, "requests",
+                    orElse(description, "The server is saturated; retry later."), null, "rate_limit_exceeded",
+                    retryAfter(schedulerHint(trailers)));
+            case UNAVAILABLE -> unavailable("The service is temporarily unavailable: " + orElse(description, "no worker serves the model."),
+                    retryAfter(schedulerHint(trailers)));
             case DEADLINE_EXCEEDED -> new ApiException(HttpStatus.GATEWAY_TIMEOUT, ApiException.SERVER_ERROR,
                     "The request timed out.", null, "timeout");
             default -> new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, ApiException.SERVER_ERROR, GENERIC_SERVER_ERROR, null, null);
         };
+    }
+
+    /** The scheduler's retry-after-seconds trailer when it sent a sane one, else the configured default. */
+    private long schedulerHint(Metadata trailers) {
+        String hint = trailers == null ? null : trailers.get(RETRY_AFTER_SECONDS);
+        if (hint != null) {
+            try {
+                long seconds = Long.parseLong(hint.strip());
+                if (seconds >= 0 && seconds <= 3600) {
+                    return seconds;
+                }
+            } catch (NumberFormatException ignored) {
+                // fall through to the default
+            }
+        }
+        return properties.retryAfter().toSeconds();
+    }
+
+    private static HttpHeaders retryAfter(long seconds) {
+        var headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, seconds)));
+        return headers;
+    }
+
+    private static ApiException unavailable(String message, HttpHeaders headers) {
+        return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, ApiException.SERVER_ERROR, message, null, "service_unavailable", headers);
     }
 
     private static ApiException fromFramework(ResponseStatusException error, ServerWebExchange exchange) {

@@ -3,30 +3,31 @@ package dev.llmplatform.gateway.api;
 import dev.llmplatform.gateway.api.OpenAiResponses.ChatCompletionChunk;
 import dev.llmplatform.gateway.api.OpenAiResponses.ChunkChoice;
 import dev.llmplatform.gateway.api.OpenAiResponses.Delta;
-import dev.llmplatform.gateway.api.OpenAiResponses.Usage;
 import dev.llmplatform.gateway.domain.GeneratedChunk;
 import dev.llmplatform.gateway.domain.GenerationTally;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One streamed chat completion's chunks: the role first, then the content as it comes, then an empty delta
- * with the finish reason, then (if asked) the usage with no choices. One instance per request.
+ * One choice of a streamed chat completion: the role first, then the content as it comes, then an empty
+ * delta with the finish reason. Every chunk names its choice's index, so that with n > 1 the choices'
+ * chunks can interleave. The usage chunk, common to all choices, is the handler's.
  */
 final class ChatCompletionStream {
 
     private final String id;
     private final long created;
     private final String model;
-    private final boolean includeUsage;
-    private final GenerationTally tally = new GenerationTally();
+    private final int index;
+    private final GenerationTally tally;
     private boolean roleSent;
 
-    ChatCompletionStream(String id, long created, String model, boolean includeUsage) {
+    ChatCompletionStream(String id, long created, String model, int index, GenerationTally tally) {
         this.id = id;
         this.created = created;
         this.model = model;
-        this.includeUsage = includeUsage;
+        this.index = index;
+        this.tally = tally;
     }
 
     List<ChatCompletionChunk> next(GeneratedChunk chunk) {
@@ -43,12 +44,9 @@ final class ChatCompletionStream {
     }
 
     List<ChatCompletionChunk> last() {
-        var chunks = new ArrayList<ChatCompletionChunk>(3);
+        var chunks = new ArrayList<ChatCompletionChunk>(2);
         sendRoleOnce(chunks);
         chunks.add(chunk(Delta.EMPTY, OpenAiResponses.finishReason(tally.finishReason())));
-        if (includeUsage) {
-            chunks.add(new ChatCompletionChunk(id, "chat.completion.chunk", created, model, List.of(), Usage.of(tally.usage())));
-        }
         return chunks;
     }
 
@@ -61,6 +59,6 @@ final class ChatCompletionStream {
 
     private ChatCompletionChunk chunk(Delta delta, String finishReason) {
         return new ChatCompletionChunk(id, "chat.completion.chunk", created, model,
-                List.of(new ChunkChoice(0, delta, null, finishReason)), null);
+                List.of(new ChunkChoice(index, delta, null, finishReason)), null);
     }
 }

@@ -5,7 +5,10 @@ import dev.llmplatform.gateway.api.EmbeddingsRequestParser.EncodingFormat;
 import dev.llmplatform.gateway.api.EmbeddingsRequestParser.ParsedEmbeddingsRequest;
 import dev.llmplatform.gateway.domain.EmbeddingRequest;
 import dev.llmplatform.gateway.domain.EmbeddingResult;
+import dev.llmplatform.gateway.domain.ApiKey;
 import dev.llmplatform.gateway.infra.SchedulerClient;
+import dev.llmplatform.gateway.ratelimit.RateLimiter;
+import dev.llmplatform.gateway.resilience.SchedulerGuard;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -21,19 +24,32 @@ import reactor.core.publisher.Mono;
 @Component
 public class EmbeddingsHandler {
 
+    private static final String ROUTE = "embeddings";
+
     private final JsonBodyReader bodies;
     private final SchedulerClient scheduler;
+    private final SchedulerGuard guard;
+    private final RateLimiter limiter;
 
-    public EmbeddingsHandler(JsonBodyReader bodies, SchedulerClient scheduler) {
+    public EmbeddingsHandler(JsonBodyReader bodies, SchedulerClient scheduler, SchedulerGuard guard, RateLimiter limiter) {
         this.bodies = bodies;
         this.scheduler = scheduler;
+        this.guard = guard;
+        this.limiter = limiter;
     }
 
     public Mono<ServerResponse> create(ServerRequest request) {
         return bodies.readObject(request).map(EmbeddingsRequestParser::parse).flatMap(parsed -> {
-            String requestId = RequestIdFilter.requestId(request.exchange(), () -> "emb-" + RequestIdFilter.randomId());
-            return scheduler.embed(new EmbeddingRequest(requestId, parsed.model(), parsed.inputs()))
-                    .map(result -> response(parsed, result));
+            RequestMetricsFilter.model(request.exchange(), parsed.model());
+            String requestId = RequestIdFilter.requestId(request.exchange());
+            ApiKey key = ApiKeyFilter.key(request.exchange());
+            // the request itself was counted by the filter; the token budget is charged an estimate (about four
+            // characters a token) and settled to the worker's real count
+            long estimate = parsed.inputs().stream().mapToLong(input -> input.length() / 4 + 1).sum();
+            return limiter.admit(request.exchange(), key, 0, estimate).flatMap(charged -> guard.unary(ROUTE,
+                            () -> scheduler.embed(new EmbeddingRequest(requestId, parsed.model(), parsed.inputs())))
+                    .flatMap(result -> limiter.settle(key, charged, result.promptTokens()).thenReturn(result))
+                    .map(result -> response(parsed, result)));
         }).flatMap(body -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body));
     }
 

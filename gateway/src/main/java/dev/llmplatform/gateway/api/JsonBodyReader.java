@@ -1,12 +1,19 @@
 package dev.llmplatform.gateway.api;
 
 import dev.llmplatform.gateway.config.GatewayProperties;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import java.util.Optional;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.BodyExtractors;
@@ -33,7 +40,12 @@ public class JsonBodyReader {
     }
 
     public Mono<JsonNode> readObject(ServerRequest request) {
-        var contentType = request.headers().contentType();
+        Optional<MediaType> contentType;
+        try {
+            contentType = request.headers().contentType();
+        } catch (InvalidMediaTypeException e) {
+            return Mono.error(ApiException.invalid(null, "The Content-Type header is not a media type; send application/json."));
+        }
         if (contentType.isPresent() && !isJson(contentType.get())) {
             return Mono.error(new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, ApiException.INVALID_REQUEST,
                     "Unsupported content type '" + contentType.get() + "'; send application/json.", null, null));
@@ -45,7 +57,11 @@ public class JsonBodyReader {
 
     private JsonNode parse(DataBuffer buffer) {
         JsonNode body;
-        try (InputStream in = buffer.asInputStream(true)) {
+        byte[] bytes = new byte[buffer.readableByteCount()];
+        buffer.read(bytes);
+        DataBufferUtils.release(buffer);
+        requireUtf8(bytes);
+        try (InputStream in = new ByteArrayInputStream(bytes)) {
             body = json.readTree(in);
         } catch (JacksonException e) {
             throw unparsable(e.getOriginalMessage());
@@ -59,6 +75,21 @@ public class JsonBodyReader {
             throw ApiException.invalid(null, "The request body must be a JSON object.");
         }
         return body;
+    }
+
+    /**
+     * JSON on the wire is UTF-8 (RFC 8259). Jackson's own decoding lets some malformed sequences through
+     * (overlong forms, code points past U+10FFFF), and they must not travel on to the tokenizer as text.
+     */
+    private static void requireUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes));
+        } catch (CharacterCodingException e) {
+            throw unparsable("the body is not valid UTF-8");
+        }
     }
 
     private static boolean isJson(MediaType type) {

@@ -4,6 +4,7 @@ import dev.llmplatform.gateway.api.OpenAiResponses.ModelCard;
 import dev.llmplatform.gateway.api.OpenAiResponses.ModelList;
 import dev.llmplatform.gateway.domain.ServedModel;
 import dev.llmplatform.gateway.infra.SchedulerClient;
+import dev.llmplatform.gateway.resilience.SchedulerGuard;
 import java.util.List;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -15,10 +16,14 @@ import reactor.core.publisher.Mono;
 @Component
 public class ModelsHandler {
 
-    private final SchedulerClient scheduler;
+    static final String ROUTE = "models";
 
-    public ModelsHandler(SchedulerClient scheduler) {
+    private final SchedulerClient scheduler;
+    private final SchedulerGuard guard;
+
+    public ModelsHandler(SchedulerClient scheduler, SchedulerGuard guard) {
         this.scheduler = scheduler;
+        this.guard = guard;
     }
 
     public Mono<ServerResponse> list(ServerRequest request) {
@@ -38,7 +43,7 @@ public class ModelsHandler {
     }
 
     private Mono<List<ServedModel>> served(ServerRequest request) {
-        return scheduler.listServedModels(RequestIdFilter.requestId(request.exchange(), () -> "req-" + RequestIdFilter.randomId()));
+        return guard.unary(ROUTE, () -> scheduler.listServedModels(RequestIdFilter.requestId(request.exchange())));
     }
 
     private static ModelCard card(ServedModel model) {

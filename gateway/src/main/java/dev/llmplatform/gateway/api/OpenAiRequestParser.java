@@ -2,6 +2,7 @@ package dev.llmplatform.gateway.api;
 
 import dev.llmplatform.gateway.domain.GenerationRequest;
 import dev.llmplatform.gateway.domain.GenerationRequest.ChatMessage;
+import dev.llmplatform.gateway.domain.RoutingHints;
 import dev.llmplatform.gateway.domain.Sampling;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,14 +27,35 @@ final class OpenAiRequestParser {
     }
 
     /** A checked request: what to generate, how, and how to answer. */
-    record ParsedRequest(String model, GenerationRequest.Input input, Sampling sampling, boolean stream, boolean includeUsage) {
+    record ParsedRequest(String model, GenerationRequest.Input input, Sampling sampling, int n, boolean stream,
+                         boolean includeUsage) {
 
-        GenerationRequest toGeneration(String requestId) {
-            return new GenerationRequest(requestId, model, input, sampling);
+        /**
+         * The generation of choice {@code index}. With n > 1 each choice is its own scheduler call; a seeded
+         * request seeds choice i with seed + i, so the choices differ and the whole answer stays reproducible.
+         */
+        GenerationRequest toGeneration(String requestId, RoutingHints hints, int index) {
+            if (n == 1) {
+                return new GenerationRequest(requestId, model, input, sampling, hints);
+            }
+            Sampling choice = sampling.seed().isPresent()
+                    ? new Sampling(sampling.temperature(), sampling.topP(), sampling.maxTokens(),
+                            OptionalLong.of(sampling.seed().getAsLong() + index), sampling.stop(),
+                            sampling.frequencyPenalty(), sampling.presencePenalty())
+                    : sampling;
+            return new GenerationRequest(requestId + "-" + index, model, input, choice, hints);
         }
     }
 
     static ParsedRequest chat(JsonNode body) {
+        return chat(body, 1);
+    }
+
+    static ParsedRequest completion(JsonNode body) {
+        return completion(body, 1);
+    }
+
+    static ParsedRequest chat(JsonNode body, int maxChoices) {
         var fields = new Fields(body);
         String model = fields.requiredString("model");
         var messages = messages(body.get("messages"));
@@ -41,10 +63,10 @@ final class OpenAiRequestParser {
         int maxTokens = fields.present("max_completion_tokens")
                 ? fields.positiveInt("max_completion_tokens", 0)
                 : fields.positiveInt("max_tokens", 0);
-        return finish(fields, model, new GenerationRequest.Chat(messages), maxTokens);
+        return finish(fields, model, new GenerationRequest.Chat(messages), maxTokens, maxChoices);
     }
 
-    static ParsedRequest completion(JsonNode body) {
+    static ParsedRequest completion(JsonNode body, int maxChoices) {
         var fields = new Fields(body);
         String model = fields.requiredString("model");
         String prompt = prompt(body.get("prompt"));
@@ -52,12 +74,13 @@ final class OpenAiRequestParser {
             throw ApiException.invalid("echo", "echo is not supported.");
         }
         int maxTokens = fields.positiveInt("max_tokens", LEGACY_DEFAULT_MAX_TOKENS);
-        return finish(fields, model, new GenerationRequest.Prompt(prompt), maxTokens);
+        return finish(fields, model, new GenerationRequest.Prompt(prompt), maxTokens, maxChoices);
     }
 
-    private static ParsedRequest finish(Fields fields, String model, GenerationRequest.Input input, int maxTokens) {
-        if (fields.present("n") && fields.integer("n") != 1) {
-            throw ApiException.invalid("n", "Only n=1 is supported.");
+    private static ParsedRequest finish(Fields fields, String model, GenerationRequest.Input input, int maxTokens, int maxChoices) {
+        int n = fields.positiveInt("n", 1);
+        if (n > maxChoices) {
+            throw ApiException.invalid("n", "Invalid 'n': " + n + " is greater than the maximum of " + maxChoices + ".");
         }
         fields.optionalString("user");
         var sampling = new Sampling(
@@ -77,7 +100,7 @@ final class OpenAiRequestParser {
             }
             includeUsage = new Fields(options, "stream_options.").bool("include_usage", false);
         }
-        return new ParsedRequest(model, input, sampling, stream, includeUsage);
+        return new ParsedRequest(model, input, sampling, n, stream, includeUsage);
     }
 
     // OpenAI's top_p=0 means "only the likeliest token"; the scheduler reads 0 as "no nucleus sampling",

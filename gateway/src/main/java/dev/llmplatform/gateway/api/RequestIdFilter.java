@@ -1,8 +1,8 @@
 package dev.llmplatform.gateway.api;
 
 import java.util.UUID;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import org.slf4j.MDC;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
@@ -12,15 +12,18 @@ import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 
 /**
- * Every response carries an x-request-id: the client's own when it sent a sane one, otherwise one made
- * here. Handlers that start a generation pick the id first (see {@link #requestId}), so that the
- * completion id, the scheduler's request_id and the header agree when the client sent none.
+ * Every request has an id: the client's own x-request-id when it sent a sane one, otherwise one made here.
+ * It is returned in the x-request-id response header, sent to the scheduler as gRPC metadata, and put into
+ * the Reactor context under {@link #CONTEXT_KEY}, from where context propagation copies it into the logging
+ * MDC of whatever thread works on the request (see {@code RequestIdLogging}).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class RequestIdFilter implements WebFilter {
 
     public static final String HEADER = "x-request-id";
+    /** The Reactor context key and the MDC key alike. */
+    public static final String CONTEXT_KEY = "requestId";
     private static final String ATTRIBUTE = RequestIdFilter.class.getName() + ".id";
     // It travels on as gRPC ASCII metadata and into logs: keep it short and plain.
     private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -28,19 +31,23 @@ public class RequestIdFilter implements WebFilter {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         String incoming = exchange.getRequest().getHeaders().getFirst(HEADER);
-        if (incoming != null && SANE.matcher(incoming).matches()) {
-            exchange.getAttributes().put(ATTRIBUTE, incoming);
-        }
+        String id = incoming != null && SANE.matcher(incoming).matches() ? incoming : "req-" + randomId();
+        exchange.getAttributes().put(ATTRIBUTE, id);
+        exchange.getResponse().getHeaders().set(HEADER, id);
         exchange.getResponse().beforeCommit(() -> {
-            exchange.getResponse().getHeaders().set(HEADER, requestId(exchange, () -> "req-" + randomId()));
+            exchange.getResponse().getHeaders().set(HEADER, id);
             return Mono.empty();
         });
-        return chain.filter(exchange);
+        MDC.put(CONTEXT_KEY, id); // the filter chain's first steps run on this thread, before any hop
+        return chain.filter(exchange)
+                .contextWrite(context -> context.put(CONTEXT_KEY, id))
+                .doFinally(signal -> MDC.remove(CONTEXT_KEY));
     }
 
-    /** The request's id, fixing it to {@code generated} if it has none yet. */
-    public static String requestId(ServerWebExchange exchange, Supplier<String> generated) {
-        return (String) exchange.getAttributes().computeIfAbsent(ATTRIBUTE, k -> generated.get());
+    /** The request's id. */
+    public static String requestId(ServerWebExchange exchange) {
+        String id = exchange.getAttribute(ATTRIBUTE);
+        return id != null ? id : "req-" + randomId();
     }
 
     public static String randomId() {

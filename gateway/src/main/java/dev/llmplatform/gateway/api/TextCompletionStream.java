@@ -2,26 +2,25 @@ package dev.llmplatform.gateway.api;
 
 import dev.llmplatform.gateway.api.OpenAiResponses.TextChoice;
 import dev.llmplatform.gateway.api.OpenAiResponses.TextCompletion;
-import dev.llmplatform.gateway.api.OpenAiResponses.Usage;
 import dev.llmplatform.gateway.domain.GeneratedChunk;
 import dev.llmplatform.gateway.domain.GenerationTally;
-import java.util.ArrayList;
 import java.util.List;
 
-/** One streamed legacy completion's chunks: the text as it comes, an empty one with the finish reason, then the usage if asked. */
+/** One choice of a streamed legacy completion: the text as it comes, then an empty one with the finish reason. */
 final class TextCompletionStream {
 
     private final String id;
     private final long created;
     private final String model;
-    private final boolean includeUsage;
-    private final GenerationTally tally = new GenerationTally();
+    private final int index;
+    private final GenerationTally tally;
 
-    TextCompletionStream(String id, long created, String model, boolean includeUsage) {
+    TextCompletionStream(String id, long created, String model, int index, GenerationTally tally) {
         this.id = id;
         this.created = created;
         this.model = model;
-        this.includeUsage = includeUsage;
+        this.index = index;
+        this.tally = tally;
     }
 
     List<TextCompletion> next(GeneratedChunk chunk) {
@@ -33,15 +32,10 @@ final class TextCompletionStream {
     }
 
     List<TextCompletion> last() {
-        var chunks = new ArrayList<TextCompletion>(2);
-        chunks.add(chunk("", OpenAiResponses.finishReason(tally.finishReason())));
-        if (includeUsage) {
-            chunks.add(new TextCompletion(id, "text_completion", created, model, List.of(), Usage.of(tally.usage())));
-        }
-        return chunks;
+        return List.of(chunk("", OpenAiResponses.finishReason(tally.finishReason())));
     }
 
     private TextCompletion chunk(String text, String finishReason) {
-        return new TextCompletion(id, "text_completion", created, model, List.of(new TextChoice(0, text, null, finishReason)), null);
+        return new TextCompletion(id, "text_completion", created, model, List.of(new TextChoice(index, text, null, finishReason)), null);
     }
 }

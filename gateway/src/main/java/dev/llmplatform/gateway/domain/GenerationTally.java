@@ -30,6 +30,11 @@ public final class GenerationTally {
         return text.toString();
     }
 
+    /** Tokens generated so far, counted chunk by chunk. */
+    public int completionTokens() {
+        return completionTokens;
+    }
+
     public FinishReason finishReason() {
         return finish == null ? FinishReason.STOP : finish.reason();
     }

@@ -6,6 +6,7 @@ import dev.llmplatform.gateway.domain.EmbeddingResult;
 import dev.llmplatform.gateway.domain.FinishReason;
 import dev.llmplatform.gateway.domain.GeneratedChunk;
 import dev.llmplatform.gateway.domain.GenerationRequest;
+import dev.llmplatform.gateway.domain.RoutingHints;
 import dev.llmplatform.gateway.domain.ServedModel;
 import dev.llmplatform.gateway.domain.TokenUsage;
 import dev.llmplatform.proto.v1.ChatMessage;
@@ -104,6 +105,7 @@ public class SchedulerClient {
                 .setRequestId(request.requestId())
                 .setModel(request.model())
                 .setSampling(params);
+        applyRoutingHints(message, request.hints());
         switch (request.input()) {
             case GenerationRequest.Prompt prompt -> message.setPrompt(prompt.text());
             case GenerationRequest.Chat chat -> {
@@ -114,6 +116,13 @@ public class SchedulerClient {
             }
         }
         return message.build();
+    }
+
+    /** The client's routing headers, as the scheduler's request fields (empty and 0 mean "the deployment's default"). */
+    static void applyRoutingHints(ScheduleGenerateRequest.Builder message, RoutingHints hints) {
+        message.setPriority(hints.priority());
+        message.setPolicy(hints.placementPolicy());
+        message.setSessionId(hints.sessionId());
     }
 
     static GeneratedChunk toDomain(ScheduleGenerateChunk chunk) {
