@@ -50,7 +50,9 @@ class ResilienceAndMetricsTest {
 
     @BeforeEach
     void authenticateWithClosedBreakers() {
-        http = http.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer sk-dev").build();
+        // the Prometheus page with every histogram is larger than the client's default 256 KB buffer
+        http = http.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer sk-dev")
+                .codecs(codecs -> codecs.defaultCodecs().maxInMemorySize(16 * 1024 * 1024)).build();
         for (String route : new String[] {"chat-completions", "completions", "models"}) {
             guard.breaker(route).reset(); // each test starts from a healthy history
         }
