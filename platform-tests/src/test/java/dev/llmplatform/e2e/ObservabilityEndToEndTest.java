@@ -56,7 +56,7 @@ class ObservabilityEndToEndTest {
                         {"model": "%s", "max_tokens": 8, "prompt": "In the beginning", "stream": true}"""
                         .formatted(LocalPlatform.MODEL), false),
                 "embeddings", post("/v1/embeddings", """
-                        {"model": "%s", "input": "In the beginning"}""".formatted(LocalPlatform.MODEL), false));
+                        {"model": "all-minilm-l6-v2", "input": "In the beginning"}""", false));
     }
 
     @AfterAll

@@ -22,6 +22,10 @@ public class RateLimiter {
     public RateLimiter(RateLimitStore store, MeterRegistry meters) {
         this.store = store;
         this.meters = meters;
+        // registered before the first rejection, so dashboards and alerts see 0 rather than no series
+        for (Admission.Limit limit : Admission.Limit.values()) {
+            meters.counter("gateway.ratelimit.rejections", "limit", limit.label());
+        }
     }
 
     /**

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
@@ -23,7 +24,15 @@ public class SchedulerMetrics {
         this.meters = meters;
         this.failovers = Counter.builder("scheduler.failovers")
                 .description("requests moved to another worker after a failure before their first token").register(meters);
+        // registered before the first event, so dashboards and alerts see 0 rather than no series
+        for (String reason : REJECTION_REASONS) {
+            meters.counter("scheduler.admission.rejections", "reason", reason);
+        }
+        queueWaitTimer(0);
     }
+
+    /** Every reason the dispatcher refuses a request for. */
+    static final List<String> REJECTION_REASONS = List.of("no-ready-worker", "displaced", "queue-full", "queue-timeout");
 
     public void placed(String policy, String pool, double estimatedFinishSeconds) {
         placement(policy, pool, "placed");
@@ -53,8 +62,12 @@ public class SchedulerMetrics {
     }
 
     public void queueWait(int priority, long nanos) {
-        Timer.builder("scheduler.queue.wait").tag("priority", String.valueOf(priority)).publishPercentileHistogram()
-                .register(meters).record(Duration.ofNanos(nanos));
+        queueWaitTimer(priority).record(Duration.ofNanos(nanos));
+    }
+
+    private Timer queueWaitTimer(int priority) {
+        return Timer.builder("scheduler.queue.wait").tag("priority", String.valueOf(priority)).publishPercentileHistogram()
+                .register(meters);
     }
 
     public void queueDepth(int priority, AdmissionQueue<?> queue) {
