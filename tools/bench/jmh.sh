@@ -8,6 +8,6 @@ cd "$ROOT"
 if [[ "${SKIP_BUILD:-false}" != true ]]; then
   MAVEN_OPTS="${MAVEN_OPTS:--Xmx1g}" ./mvnw -B -q -pl bench -am package -DskipTests
 fi
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dbench.model="$ROOT/models/tiny-kjv-chat/tiny-kjv-chat.gguf" \
   -cp "$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/classpath.txt")" \
-  org.openjdk.jmh.Main -Dbench.model="$ROOT/models/tiny-kjv-chat/tiny-kjv-chat.gguf" "$@"
+  org.openjdk.jmh.Main "$@"

@@ -2,7 +2,8 @@
 # Serving benchmark: starts the platform's five services on free loopback ports (never the fixed ones of
 # ./platform up), then sends the same prompt set at concurrency 1, 4 and 8 to the gateway, to the CPU worker
 # over gRPC and to llama.cpp in-process, and writes serve-bench.{json,md} under the out dir.
-# Usage: tools/bench/serve-bench.sh [out-dir] [extra serve-bench options, e.g. --num-prompts 64 --slo-ttft-ms 500]
+# Usage: tools/bench/serve-bench.sh [out-dir] [serve-bench options, e.g. --num-prompts 64 --slo-ttft-ms 500]
+# Defaults (see --help): concurrency 1,4,8; 32 prompts of 64 tokens; max_tokens 64; greedy; 2 threads, 8 slots.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
@@ -16,6 +17,4 @@ fi
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx1g \
   -cp "$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/classpath.txt")" \
   dev.llmplatform.bench.ServeBench \
-  --launch-platform --platform-root "$ROOT" \
-  --concurrency 1,4,8 --num-prompts "${NUM_PROMPTS:-24}" --input-len 64 --output-len 64 \
-  --threads 2 --slots 8 --max-duration PT3M --out "$OUT" "$@"
+  --launch-platform --platform-root "$ROOT" --out "$OUT" "$@"

@@ -90,14 +90,15 @@ public final class ServeBench implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seeds the prompt set and the arrivals.")
     long seed;
 
-    @Option(names = "--concurrency", split = ",", defaultValue = "1,4,8")
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,4,8",
+            description = "Concurrency levels, each run against every target in turn (default: ${DEFAULT-VALUE}).")
     List<Integer> concurrency;
 
     @Option(names = "--request-rate", defaultValue = "Infinity",
             description = "Poisson arrival rate in requests/s; Infinity sends all at once, bounded by concurrency.")
     double requestRate;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "Requests sent to each target before it is measured.")
+    @Option(names = "--warmup", defaultValue = "8", description = "Requests sent to each target before it is measured (JIT, caches).")
     int warmup;
 
     @Option(names = "--max-duration", defaultValue = "PT3M", description = "Upper bound of each run (ISO-8601 duration).")
@@ -121,7 +122,9 @@ public final class ServeBench implements Callable<Integer> {
     private final PrintStream err = System.err;
 
     public static void main(String[] args) {
-        int code = new CommandLine(new ServeBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        int code = new CommandLine(new ServeBench()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setOverwrittenOptionsAllowed(true) // options given after the script's defaults win
+                .execute(args);
         System.exit(code); // llama.cpp's native threads are not daemons
     }
 

@@ -33,6 +33,9 @@ final class LocalPlatform implements AutoCloseable {
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String apiKey;
+    /** The command line each service was started with, so that a fault test can start it again on the same ports. */
+    private final Map<String, List<String>> commands = new LinkedHashMap<>();
+    private List<String> registryDatabase;
 
     LocalPlatform(String apiKey) {
         this.apiKey = apiKey;
@@ -62,9 +65,10 @@ final class LocalPlatform implements AutoCloseable {
     private LocalPlatform startAll() throws IOException, InterruptedException {
         Files.createDirectories(logs);
         Path data = Files.createTempDirectory("registry-db");
-        var registry = launch("model-registry", List.of(
-                "--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry"),
-                "--registry.default-model.path=" + modelFile()));
+        var registryArgs = new ArrayList<>(registryDatabase != null ? registryDatabase
+                : List.of("--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry")));
+        registryArgs.add("--registry.default-model.path=" + modelFile());
+        var registry = launch("model-registry", registryArgs);
         String registryTarget = "--%s=static://127.0.0.1:" + registry.grpcPort();
         var tokenizer = launch("tokenizer-service", List.of(registryTarget.formatted("tokenizer.registry-target")));
         var worker = launch("inference-cpu-service", List.of(registryTarget.formatted("worker.registry-target"),
@@ -104,6 +108,7 @@ final class LocalPlatform implements AutoCloseable {
                 "--spring.grpc.server.port=" + grpcPort,
                 "--spring.grpc.server.address=127.0.0.1"));
         command.addAll(args);
+        commands.put(name, List.copyOf(command));
         Path log = logs.resolve(name + ".log");
         Process process = new ProcessBuilder(command).directory(root.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -145,6 +150,35 @@ final class LocalPlatform implements AutoCloseable {
         try (var socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
+    }
+
+    /**
+     * Serves the registry from another database (e.g. PostgreSQL with a per-run schema) instead of a fresh H2 file:
+     * the datasource and Flyway arguments to start it with; call before {@link #start()}.
+     */
+    LocalPlatform withRegistryDatabase(List<String> datasourceArgs) {
+        this.registryDatabase = List.copyOf(datasourceArgs);
+        return this;
+    }
+
+    /** Stops one service (SIGTERM, then SIGKILL after 20 s); its ports stay reserved for {@link #startAgain}. */
+    void stop(String name) throws InterruptedException {
+        Process process = services.get(name).process();
+        process.destroy();
+        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    /** Starts a stopped service again with its original command line and ports (log appended), and waits until ready. */
+    Service startAgain(String name, Duration readyWithin) throws IOException, InterruptedException {
+        Service old = services.get(name);
+        Process process = new ProcessBuilder(commands.get(name)).directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(old.log().toFile())).start();
+        var service = new Service(name, old.httpPort(), old.grpcPort(), process, old.log());
+        services.put(name, service);
+        awaitReady(service, readyWithin);
+        return service;
     }
 
     @Override
