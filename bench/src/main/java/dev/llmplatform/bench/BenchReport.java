@@ -59,12 +59,14 @@ public record BenchReport(Map<String, Object> setup, List<RunSummary> runs, List
     public String markdown() {
         var md = new StringBuilder("# Serving benchmark\n\n");
         setup.forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
-        md.append("\n| target | concurrency | ok | failed | req/s | output tok/s | goodput req/s "
+        md.append("\n| target | concurrency | ok | failed | output tok/req | req/s | output tok/s | goodput req/s "
                 + "| TTFT ms mean / p50 / p90 / p99 | TPOT ms mean / p50 / p90 / p99 | ITL ms mean / p50 / p90 / p99 "
-                + "| E2E ms mean / p50 / p90 / p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| E2E ms mean / p50 / p90 / p99 |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (RunSummary r : runs) {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d%s | %.2f | %.1f | %.2f | %s | %s | %s | %s |%n",
+            // output tokens per request: with greedy sampling every target must show the same figure
+            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d%s | %.1f | %.2f | %.1f | %.2f | %s | %s | %s | %s |%n",
                     r.target(), r.concurrency(), r.completed(), r.failed(), r.cutShort() ? " (cut short)" : "",
+                    r.completed() == 0 ? 0.0 : (double) r.outputTokens() / r.completed(),
                     r.requestThroughput(), r.outputTokenThroughput(), r.goodput(),
                     stats(r.ttftMs()), stats(r.tpotMs()), stats(r.itlMs()), stats(r.e2eMs())));
         }
