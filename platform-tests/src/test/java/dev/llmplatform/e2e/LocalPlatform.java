@@ -27,15 +27,31 @@ final class LocalPlatform implements AutoCloseable {
     record Service(String name, int httpPort, int grpcPort, Process process, Path log) {
     }
 
+    /**
+     * A CPU worker of a multi-worker platform.
+     *
+     * @param prefix  what the JVM runs under (e.g. nice, taskset), empty for nothing
+     * @param profile the scheduler's device profile for it, declared with {@link #schedulerArgs}
+     */
+    record WorkerSpec(String id, List<String> args, List<String> prefix, String profile) {
+    }
+
+    /** How each service was launched, so that one can be started again on the same ports. */
+    private record Launch(String jarName, List<String> args, List<String> prefix) {
+    }
+
+    private final Map<String, Launch> launches = new LinkedHashMap<>();
+    private List<WorkerSpec> workerSpecs = List.of();
+    private List<String> extraSchedulerArgs = List.of();
+    private boolean withGateway = true;
+    private List<String> registryDatabase;
+
     private final Path root = Path.of(System.getProperty("platform.root", "..")).toAbsolutePath().normalize();
     private final String version = System.getProperty("platform.version", "0.1.0-SNAPSHOT");
     private final Path logs = root.resolve("platform-tests/target/platform-logs");
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String apiKey;
-    /** The command line each service was started with, so that a fault test can start it again on the same ports. */
-    private final Map<String, List<String>> commands = new LinkedHashMap<>();
-    private List<String> registryDatabase;
 
     LocalPlatform(String apiKey) {
         this.apiKey = apiKey;
@@ -62,7 +78,26 @@ final class LocalPlatform implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs these CPU workers instead of the single default one (each service name is
+     * {@code inference-cpu-service-<id>}), with these extra scheduler arguments (device profiles, policy).
+     */
+    LocalPlatform withWorkers(List<WorkerSpec> workers, List<String> schedulerArgs) {
+        this.workerSpecs = List.copyOf(workers);
+        this.extraSchedulerArgs = List.copyOf(schedulerArgs);
+        return this;
+    }
+
+    /** Leaves the gateway out, for tests that talk to the scheduler's gRPC API directly. */
+    LocalPlatform withoutGateway() {
+        this.withGateway = false;
+        return this;
+    }
+
     private LocalPlatform startAll() throws IOException, InterruptedException {
+        if (!workerSpecs.isEmpty()) {
+            return startWithWorkers();
+        }
         Files.createDirectories(logs);
         Path data = Files.createTempDirectory("registry-db");
         var registryArgs = new ArrayList<>(registryDatabase != null ? registryDatabase
@@ -85,6 +120,66 @@ final class LocalPlatform implements AutoCloseable {
         return this;
     }
 
+    private LocalPlatform startWithWorkers() throws IOException, InterruptedException {
+        Files.createDirectories(logs);
+        Path data = Files.createTempDirectory("registry-db");
+        var registry = launch("model-registry", List.of(
+                "--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry"),
+                "--registry.default-model.path=" + modelFile()));
+        String registryTarget = "--%s=static://127.0.0.1:" + registry.grpcPort();
+        var tokenizer = launch("tokenizer-service", List.of(registryTarget.formatted("tokenizer.registry-target")));
+        List<String> schedulerArgs = new ArrayList<>(List.of(
+                "--scheduler.tokenizer-target=static://127.0.0.1:" + tokenizer.grpcPort()));
+        for (int i = 0; i < workerSpecs.size(); i++) {
+            WorkerSpec spec = workerSpecs.get(i);
+            List<String> args = new ArrayList<>(List.of(registryTarget.formatted("worker.registry-target"),
+                    "--worker.worker-id=" + spec.id()));
+            args.addAll(spec.args());
+            var worker = launch(workerService(spec.id()), "inference-cpu-service", args, spec.prefix(), freePort(), freePort());
+            schedulerArgs.addAll(List.of(
+                    "--scheduler.workers[%d].id=%s".formatted(i, spec.id()),
+                    "--scheduler.workers[%d].target=static://127.0.0.1:%d".formatted(i, worker.grpcPort()),
+                    "--scheduler.workers[%d].pool=cpu".formatted(i),
+                    "--scheduler.workers[%d].profile=%s".formatted(i, spec.profile())));
+        }
+        schedulerArgs.addAll(extraSchedulerArgs);
+        var scheduler = launch("scheduler-service", schedulerArgs);
+        if (withGateway) {
+            launch("gateway", List.of("--gateway.scheduler-target=static://127.0.0.1:" + scheduler.grpcPort(),
+                    "--gateway.api-keys=" + apiKey, "--gateway.registry-http-url=http://127.0.0.1:" + registry.httpPort()));
+        }
+        for (Service service : services.values()) {
+            awaitReady(service, Duration.ofMinutes(4));
+        }
+        return this;
+    }
+
+    static String workerService(String workerId) {
+        return "inference-cpu-service-" + workerId;
+    }
+
+    /** Kills a service's process at once, as a crash would. */
+    void kill(String name) throws InterruptedException {
+        Process process = services.get(name).process();
+        process.destroyForcibly();
+        process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** Starts a stopped service again on the same ports, without waiting for it to be ready. */
+    Service restart(String name) throws IOException {
+        Service old = services.get(name);
+        if (old.process().isAlive()) {
+            throw new IllegalStateException(name + " is still running");
+        }
+        Launch launch = launches.get(name);
+        return launch(name, launch.jarName(), launch.args(), launch.prefix(), old.httpPort(), old.grpcPort());
+    }
+
+    /** Waits until the service reports itself ready. */
+    void awaitReady(String name, Duration timeout) throws InterruptedException {
+        awaitReady(services.get(name), timeout);
+    }
+
     Service service(String name) {
         return services.get(name);
     }
@@ -94,13 +189,17 @@ final class LocalPlatform implements AutoCloseable {
     }
 
     private Service launch(String name, List<String> args) throws IOException {
-        int httpPort = freePort();
-        int grpcPort = freePort();
-        Path jar = root.resolve(name + "/target/" + name + "-" + version + "-exec.jar");
+        return launch(name, name, args, List.of(), freePort(), freePort());
+    }
+
+    private Service launch(String name, String jarName, List<String> args, List<String> prefix, int httpPort, int grpcPort)
+            throws IOException {
+        Path jar = root.resolve(jarName + "/target/" + jarName + "-" + version + "-exec.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run the Maven build from the repository root");
         }
-        List<String> command = new ArrayList<>(List.of(
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
                 "-jar", jar.toString(),
@@ -108,10 +207,11 @@ final class LocalPlatform implements AutoCloseable {
                 "--spring.grpc.server.port=" + grpcPort,
                 "--spring.grpc.server.address=127.0.0.1"));
         command.addAll(args);
-        commands.put(name, List.copyOf(command));
         Path log = logs.resolve(name + ".log");
         Process process = new ProcessBuilder(command).directory(root.toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                .redirectErrorStream(true).redirectOutput(launches.containsKey(name)
+                        ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile())).start();
+        launches.put(name, new Launch(jarName, List.copyOf(args), List.copyOf(prefix)));
         var service = new Service(name, httpPort, grpcPort, process, log);
         services.put(name, service);
         return service;
@@ -161,24 +261,13 @@ final class LocalPlatform implements AutoCloseable {
         return this;
     }
 
-    /** Stops one service (SIGTERM, then SIGKILL after 20 s); its ports stay reserved for {@link #startAgain}. */
+    /** Stops a service the way an orderly shutdown does (SIGTERM, SIGKILL after 20 s); {@link #restart} brings it back. */
     void stop(String name) throws InterruptedException {
         Process process = services.get(name).process();
         process.destroy();
         if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
-    }
-
-    /** Starts a stopped service again with its original command line and ports (log appended), and waits until ready. */
-    Service startAgain(String name, Duration readyWithin) throws IOException, InterruptedException {
-        Service old = services.get(name);
-        Process process = new ProcessBuilder(commands.get(name)).directory(root.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(old.log().toFile())).start();
-        var service = new Service(name, old.httpPort(), old.grpcPort(), process, old.log());
-        services.put(name, service);
-        awaitReady(service, readyWithin);
-        return service;
     }
 
     @Override

@@ -50,7 +50,8 @@ class RegistryRestartUnderLoadTest {
             platform.stop("model-registry");
             Thread.sleep(REGISTRY_ABSENCE.toMillis());
             restarted = System.nanoTime();
-            platform.startAgain("model-registry", Duration.ofMinutes(3));
+            platform.restart("model-registry");
+            platform.awaitReady("model-registry", Duration.ofMinutes(3));
 
             long servedSoFar = load.succeeded();
             assertThat(load.awaitSucceeded(servedSoFar + 3, Duration.ofMinutes(1))).as("requests served after the restart").isTrue();
