@@ -44,7 +44,6 @@ final class LocalPlatform implements AutoCloseable {
     private List<WorkerSpec> workerSpecs = List.of();
     private List<String> extraSchedulerArgs = List.of();
     private boolean withGateway = true;
-    private List<String> registryDatabase;
 
     private final Path root = Path.of(System.getProperty("platform.root", "..")).toAbsolutePath().normalize();
     private final String version = System.getProperty("platform.version", "0.1.0-SNAPSHOT");
@@ -100,10 +99,9 @@ final class LocalPlatform implements AutoCloseable {
         }
         Files.createDirectories(logs);
         Path data = Files.createTempDirectory("registry-db");
-        var registryArgs = new ArrayList<>(registryDatabase != null ? registryDatabase
-                : List.of("--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry")));
-        registryArgs.add("--registry.default-model.path=" + modelFile());
-        var registry = launch("model-registry", registryArgs);
+        var registry = launch("model-registry", List.of(
+                "--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry"),
+                "--registry.default-model.path=" + modelFile()));
         String registryTarget = "--%s=static://127.0.0.1:" + registry.grpcPort();
         var tokenizer = launch("tokenizer-service", List.of(registryTarget.formatted("tokenizer.registry-target")));
         var worker = launch("inference-cpu-service", List.of(registryTarget.formatted("worker.registry-target"),
@@ -252,15 +250,6 @@ final class LocalPlatform implements AutoCloseable {
         }
     }
 
-    /**
-     * Serves the registry from another database (e.g. PostgreSQL with a per-run schema) instead of a fresh H2 file:
-     * the datasource and Flyway arguments to start it with; call before {@link #start()}.
-     */
-    LocalPlatform withRegistryDatabase(List<String> datasourceArgs) {
-        this.registryDatabase = List.copyOf(datasourceArgs);
-        return this;
-    }
-
     /** Stops a service the way an orderly shutdown does (SIGTERM, SIGKILL after 20 s); {@link #restart} brings it back. */
     void stop(String name) throws InterruptedException {
         Process process = services.get(name).process();
@@ -268,6 +257,22 @@ final class LocalPlatform implements AutoCloseable {
         if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
+    }
+
+    /**
+     * Starts a stopped service again on the same ports with some of its arguments replaced (those with the same name
+     * before '='), e.g. the registry moved to another database; later restarts keep the new arguments.
+     */
+    Service restart(String name, List<String> replacingArgs) throws IOException {
+        Service old = services.get(name);
+        if (old.process().isAlive()) {
+            throw new IllegalStateException(name + " is still running");
+        }
+        Launch launch = launches.get(name);
+        List<String> replaced = replacingArgs.stream().map(a -> a.substring(0, a.indexOf('=') + 1)).toList();
+        List<String> args = new ArrayList<>(launch.args().stream().filter(a -> replaced.stream().noneMatch(a::startsWith)).toList());
+        args.addAll(replacingArgs);
+        return launch(name, launch.jarName(), args, launch.prefix(), old.httpPort(), old.grpcPort());
     }
 
     @Override

@@ -42,16 +42,21 @@ class PostgresRestartUnderLoadTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private LocalPlatform platform;
 
+    /**
+     * LocalPlatform serves the registry from H2; here it is moved to PostgreSQL (its own schema, migrated and seeded
+     * with the default model on start) on the same ports before the test, so that it is the one under test.
+     */
     @BeforeAll
-    void startPlatform() throws Exception {
-        platform = new LocalPlatform("sk-pgfault-" + System.nanoTime())
-                .withRegistryDatabase(List.of(
-                        "--spring.datasource.url=" + URL + "?currentSchema=" + schema,
-                        "--spring.datasource.username=" + USER,
-                        "--spring.datasource.password=" + PASSWORD,
-                        "--spring.flyway.schemas=" + schema,
-                        "--spring.flyway.create-schemas=true"))
-                .start();
+    void startPlatformWithTheRegistryOnPostgres() throws Exception {
+        platform = new LocalPlatform("sk-pgfault-" + System.nanoTime()).start();
+        platform.stop("model-registry");
+        platform.restart("model-registry", List.of(
+                "--spring.datasource.url=" + URL + "?currentSchema=" + schema,
+                "--spring.datasource.username=" + USER,
+                "--spring.datasource.password=" + PASSWORD,
+                "--spring.flyway.schemas=" + schema,
+                "--spring.flyway.create-schemas=true"));
+        platform.awaitReady("model-registry", Duration.ofMinutes(3));
     }
 
     @AfterAll
