@@ -3,12 +3,10 @@ package dev.llmplatform.bench.jmh;
 import dev.llmplatform.proto.v1.TokenizeRequest;
 import dev.llmplatform.proto.v1.TokenizeResponse;
 import dev.llmplatform.tokenizer.api.TokenizerGrpcService;
-import dev.llmplatform.tokenizer.config.TokenizerProperties;
 import dev.llmplatform.tokenizer.domain.Tokenizers;
 import dev.llmplatform.tokenizer.infra.LlamaCppTokenizer;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,7 +25,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The tokenizer service's Tokenize call in-process (request checks, model lookup, llama.cpp's tokenizer, the proto
- * response), against llama.cpp's encode alone as the reference. The model file is -Dbench.model (default: the
+ * response, and whatever else the service is built with, such as a cache), against llama.cpp's encode alone as the
+ * reference. The model file is -Dbench.model (default: the
  * repository's default model, relative to the working directory).
  */
 @State(Scope.Benchmark)
@@ -55,7 +54,8 @@ public class TokenizeBenchmark {
                 Path.of(System.getProperty("bench.model", "models/tiny-kjv-chat/tiny-kjv-chat.gguf")));
         tokenizers = new Tokenizers();
         tokenizers.put(tokenizer);
-        service = new TokenizerGrpcService(tokenizers, new TokenizerProperties("static://127.0.0.1:9091", Duration.ofSeconds(2), 1_000_000));
+        // wired like Spring would, so that new collaborators of the service (e.g. a token cache) are included
+        service = ConstructorWiring.build(TokenizerGrpcService.class, java.util.Map.of(Tokenizers.class, tokenizers));
         text = VERSE.repeat(verses);
         request = TokenizeRequest.newBuilder().setModel("tiny-kjv-chat").setText(text).setAddSpecialTokens(true).build();
     }

@@ -1,11 +1,9 @@
 package dev.llmplatform.gateway.api;
 
-import dev.llmplatform.gateway.domain.GeneratedChunk;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -20,10 +18,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * What the gateway does per generated token of a streamed chat completion: turn the scheduler's chunk into the
- * OpenAI chunk (ChatCompletionStream) and frame it as an SSE event (ServerSentEvents). Lives in the gateway's
- * package (a split package on the class path) to reach those package-private classes; the private framing
- * method is called through a method handle rather than copied, so the benchmark follows the gateway's code.
+ * What the gateway does per generated token of a streamed chat completion: serialize the OpenAI chunk and frame it
+ * as an SSE event (ServerSentEvents). Lives in the gateway's package (a split package on the class path) to reach
+ * its package-private types; the private framing method is called through a method handle rather than copied, so
+ * the benchmark follows the gateway's code.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,25 +44,24 @@ public class SseChunkEncodingBenchmark {
 
     private final JsonMapper json = JsonMapper.builder().build();
     private ServerSentEvents sse;
-    private ChatCompletionStream stream;
-    private final GeneratedChunk token = new GeneratedChunk(" light", 1, Optional.empty());
+    /** A steady-state content chunk, as ChatCompletionStream makes one per token. */
+    private final OpenAiResponses.ChatCompletionChunk chunk = new OpenAiResponses.ChatCompletionChunk("chatcmpl-bench",
+            "chat.completion.chunk", 1_700_000_000L, "tiny-kjv-chat",
+            List.of(new OpenAiResponses.ChunkChoice(0, new OpenAiResponses.Delta(null, " light"), null, null)), null);
 
     @Setup
     public void setUp() {
         sse = new ServerSentEvents(json, null); // errors are only needed for failed streams
-        stream = new ChatCompletionStream("chatcmpl-bench", 1_700_000_000L, "tiny-kjv-chat", true);
-        stream.next(token); // past the role chunk: measure the steady state
     }
 
     @Benchmark
     public byte[] chunkToSseEvent() throws Throwable {
-        List<OpenAiResponses.ChatCompletionChunk> chunks = stream.next(token);
-        return (byte[]) EVENT.invoke(sse, (Object) chunks.getFirst());
+        return (byte[]) EVENT.invoke(sse, (Object) chunk);
     }
 
-    /** Reference: the JSON serialization alone of the same chunk, without the chunk building and framing. */
+    /** Reference: the JSON serialization alone of the same chunk, without the framing. */
     @Benchmark
     public byte[] jsonOnlyReference() {
-        return json.writeValueAsBytes(stream.next(token).getFirst());
+        return json.writeValueAsBytes(chunk);
     }
 }
