@@ -254,6 +254,31 @@ final class LocalPlatform implements AutoCloseable {
         }
     }
 
+    /** Stops a service the way an orderly shutdown does (SIGTERM, SIGKILL after 20 s); {@link #restart} brings it back. */
+    void stop(String name) throws InterruptedException {
+        Process process = services.get(name).process();
+        process.destroy();
+        if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    /**
+     * Starts a stopped service again on the same ports with some of its arguments replaced (those with the same name
+     * before '='), e.g. the registry moved to another database; later restarts keep the new arguments.
+     */
+    Service restart(String name, List<String> replacingArgs) throws IOException {
+        Service old = services.get(name);
+        if (old.process().isAlive()) {
+            throw new IllegalStateException(name + " is still running");
+        }
+        Launch launch = launches.get(name);
+        List<String> replaced = replacingArgs.stream().map(a -> a.substring(0, a.indexOf('=') + 1)).toList();
+        List<String> args = new ArrayList<>(launch.args().stream().filter(a -> replaced.stream().noneMatch(a::startsWith)).toList());
+        args.addAll(replacingArgs);
+        return launch(name, launch.jarName(), args, launch.prefix(), old.httpPort(), old.grpcPort());
+    }
+
     @Override
     public void close() {
         services.values().forEach(s -> s.process().destroy());
