@@ -111,8 +111,7 @@ final class LocalPlatform implements AutoCloseable {
                 "--scheduler.tokenizer-target=static://127.0.0.1:" + tokenizer.grpcPort(),
                 "--scheduler.workers[0].id=cpu-e2e",
                 "--scheduler.workers[0].target=static://127.0.0.1:" + worker.grpcPort()));
-        launch("gateway", List.of("--gateway.scheduler-target=static://127.0.0.1:" + scheduler.grpcPort(),
-                "--gateway.api-keys=" + apiKey, "--gateway.registry-http-url=http://127.0.0.1:" + registry.httpPort()));
+        launch("gateway", gatewayArgs(scheduler, registry));
         for (Service service : services.values()) {
             awaitReady(service, Duration.ofMinutes(4));
         }
@@ -144,8 +143,7 @@ final class LocalPlatform implements AutoCloseable {
         schedulerArgs.addAll(extraSchedulerArgs);
         var scheduler = launch("scheduler-service", schedulerArgs);
         if (withGateway) {
-            launch("gateway", List.of("--gateway.scheduler-target=static://127.0.0.1:" + scheduler.grpcPort(),
-                    "--gateway.api-keys=" + apiKey, "--gateway.registry-http-url=http://127.0.0.1:" + registry.httpPort()));
+            launch("gateway", gatewayArgs(scheduler, registry));
         }
         for (Service service : services.values()) {
             awaitReady(service, Duration.ofMinutes(4));
@@ -185,6 +183,26 @@ final class LocalPlatform implements AutoCloseable {
 
     URI gateway(String path) {
         return URI.create("http://127.0.0.1:" + services.get("gateway").httpPort() + path);
+    }
+
+    /**
+     * The test key without request or token budgets (0 = none): these tests load the platform on purpose, and the
+     * gateway's quotas have tests of their own (gateway module), so a fast machine must not turn load into 429s.
+     */
+    private List<String> gatewayArgs(Service scheduler, Service registry) {
+        String sha256 = java.util.HexFormat.of().formatHex(sha256(apiKey));
+        return List.of("--gateway.scheduler-target=static://127.0.0.1:" + scheduler.grpcPort(),
+                "--gateway.keys[0].name=platform-tests", "--gateway.keys[0].sha256=" + sha256,
+                "--gateway.keys[0].requests-per-minute=0", "--gateway.keys[0].tokens-per-minute=0",
+                "--gateway.registry-http-url=http://127.0.0.1:" + registry.httpPort());
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Service launch(String name, List<String> args) throws IOException {
