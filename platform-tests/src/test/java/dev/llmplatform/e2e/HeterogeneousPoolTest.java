@@ -181,6 +181,12 @@ class HeterogeneousPoolTest {
         platform.restart(LocalPlatform.workerService(victim));
         platform.awaitReady(LocalPlatform.workerService(victim), Duration.ofMinutes(4));
         long closedWithin = awaitBreakerState(victim, "closed", Duration.ofSeconds(90));
+        // a closed breaker is one condition of placement; the worker's load stream must also have reconnected
+        // (it retries every second), so wait until the scheduler counts both workers available again
+        long readyDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (schedulerMetric("scheduler_workers_ready") < 2 && System.nanoTime() < readyDeadline) {
+            Thread.sleep(200);
+        }
         var afterwards = countByWorker(run("round-robin", 4, 1, 16));
         System.out.printf("[scheduler e2e] breaker closed %d ms after the worker was ready again; round-robin afterwards: %s%n",
                 closedWithin, afterwards);
