@@ -22,8 +22,11 @@ import java.util.Map;
  */
 final class LaunchedPlatform implements AutoCloseable {
 
-    record Service(String name, int httpPort, int grpcPort, Process process, Path log) {
+    record Service(String name, int httpPort, int grpcPort, int managementPort, Process process, Path log) {
     }
+
+    private static final List<String> IDENTITIES = List.of("model-registry", "tokenizer-service", "inference-cpu-service",
+            "inference-gpu-service", "scheduler-service", "gateway", "admin");
 
     private final Path root;
     private final String version;
@@ -31,10 +34,13 @@ final class LaunchedPlatform implements AutoCloseable {
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    private final Path tlsDir;
+
     LaunchedPlatform(Path root, String version, Path logs) {
         this.root = root;
         this.version = version;
         this.logs = logs;
+        this.tlsDir = logs.resolve("certs");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> services.values().forEach(s -> s.process().destroyForcibly())));
     }
 
@@ -42,6 +48,7 @@ final class LaunchedPlatform implements AutoCloseable {
     LaunchedPlatform start(Path model, String apiKey, int workerSlots, int workerThreads) throws IOException, InterruptedException {
         try {
             Files.createDirectories(logs);
+            dev.llmplatform.commons.security.PlatformCertificates.issue(tlsDir, IDENTITIES, List.of());
             Path data = Files.createTempDirectory("bench-registry-db");
             var registry = launch("model-registry", List.of("--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry"),
                     "--registry.default-model.path=" + model));
@@ -54,7 +61,7 @@ final class LaunchedPlatform implements AutoCloseable {
                     "--scheduler.workers[0].id=cpu-bench",
                     "--scheduler.workers[0].target=static://127.0.0.1:" + worker.grpcPort()));
             launch("gateway", List.of("--gateway.scheduler-target=static://127.0.0.1:" + scheduler.grpcPort(),
-                    "--gateway.api-keys=" + apiKey, "--gateway.registry-http-url=http://127.0.0.1:" + registry.httpPort()));
+                    "--gateway.api-keys=" + apiKey, "--gateway.registry-http-url=https://127.0.0.1:" + registry.httpPort()));
             for (Service service : services.values()) {
                 awaitReady(service, Duration.ofMinutes(4));
             }
@@ -65,6 +72,11 @@ final class LaunchedPlatform implements AutoCloseable {
         }
     }
 
+    /** The local CA and the services' certificates, for calling an internal port directly. */
+    Path tlsDir() {
+        return tlsDir;
+    }
+
     Service service(String name) {
         return services.get(name);
     }
@@ -72,6 +84,7 @@ final class LaunchedPlatform implements AutoCloseable {
     private Service launch(String name, List<String> args) throws IOException {
         int httpPort = freePort();
         int grpcPort = freePort();
+        int managementPort = freePort();
         Path jar = root.resolve(name + "/target/" + name + "-" + version + "-exec.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build the services first (./mvnw -pl bench -am package -DskipTests)");
@@ -81,21 +94,21 @@ final class LaunchedPlatform implements AutoCloseable {
                 "-Xmx384m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
                 "-jar", jar.toString(),
                 "--server.port=" + httpPort,
-                "--server.address=127.0.0.1",
                 "--spring.grpc.server.port=" + grpcPort,
-                "--spring.grpc.server.address=127.0.0.1"));
+                "--management.server.port=" + managementPort,
+                "--platform.security.tls-dir=" + tlsDir));
         command.addAll(args);
         Path log = logs.resolve(name + ".log");
         Process process = new ProcessBuilder(command).directory(root.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        var service = new Service(name, httpPort, grpcPort, process, log);
+        var service = new Service(name, httpPort, grpcPort, managementPort, process, log);
         services.put(name, service);
         return service;
     }
 
     private void awaitReady(Service service, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.httpPort() + "/actuator/health/readiness"))
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.managementPort() + "/actuator/health/readiness"))
                 .timeout(Duration.ofSeconds(2)).build();
         while (System.nanoTime() < deadline) {
             if (!service.process().isAlive()) {

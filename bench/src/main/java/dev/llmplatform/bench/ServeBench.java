@@ -56,6 +56,10 @@ public final class ServeBench implements Callable<Integer> {
     @Option(names = "--worker-port", defaultValue = "9093")
     int workerPort;
 
+    @Option(names = "--tls-dir", defaultValue = ".platform/certs",
+            description = "The platform's certificates (./platform up issues them), for calling the worker directly.")
+    Path tlsDir;
+
     @Option(names = "--allow-non-loopback", description = "Allow targets that are not this machine.")
     boolean allowNonLoopback;
 
@@ -146,6 +150,7 @@ public final class ServeBench implements Callable<Integer> {
                 gatewayUrl = URI.create("http://127.0.0.1:" + platform.service("gateway").httpPort());
                 workerHost = "127.0.0.1";
                 workerPort = platform.service("inference-cpu-service").grpcPort();
+                tlsDir = platform.tlsDir();
             }
             Loopback.require(gatewayUrl.getHost(), allowNonLoopback);
             Loopback.require(workerHost, allowNonLoopback);
@@ -173,7 +178,7 @@ public final class ServeBench implements Callable<Integer> {
             for (TargetKind kind : targets) {
                 opened.add(switch (kind) {
                     case gateway -> new GatewayTarget(gatewayUrl, apiKeyInUse, model, timeout);
-                    case worker -> new WorkerGrpcTarget(workerHost, workerPort, model, timeout);
+                    case worker -> new WorkerGrpcTarget(workerHost, workerPort, tlsDir, model, timeout);
                     case reference -> new ReferenceEngineTarget(modelFile, threads, slots, contextPerSlot);
                 });
             }

@@ -7,7 +7,6 @@ import dev.llmplatform.proto.v1.WorkerGenerateChunk;
 import dev.llmplatform.proto.v1.WorkerGenerateRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -21,8 +20,15 @@ public final class WorkerGrpcTarget implements Target {
     private final String model;
     private final Duration requestTimeout;
 
-    public WorkerGrpcTarget(String host, int port, String model, Duration requestTimeout) {
-        this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
+    /** @param tlsDir the platform's certificates: the worker is called as the scheduler, the only role it serves */
+    public WorkerGrpcTarget(String host, int port, java.nio.file.Path tlsDir, String model, Duration requestTimeout) {
+        try {
+            this.channel = io.grpc.Grpc.newChannelBuilderForAddress(host, port, io.grpc.TlsChannelCredentials.newBuilder()
+                    .keyManager(tlsDir.resolve("scheduler-service.crt").toFile(), tlsDir.resolve("scheduler-service.key").toFile())
+                    .trustManager(tlsDir.resolve("ca.crt").toFile()).build()).build();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the platform certificates in " + tlsDir, e);
+        }
         this.worker = InferenceWorkerGrpc.newBlockingStub(channel);
         this.model = model;
         this.requestTimeout = requestTimeout;

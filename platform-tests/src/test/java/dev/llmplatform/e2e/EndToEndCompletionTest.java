@@ -165,7 +165,7 @@ class EndToEndCompletionTest {
     /** Sum of a counter on the worker's /actuator/prometheus over the series that carry {@code labelMatch}. */
     private double workerCounter(String name, String labelMatch) throws Exception {
         var worker = platform.service("inference-cpu-service");
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.httpPort() + "/actuator/prometheus"))
+        String metrics = http.send(HttpRequest.newBuilder(worker.actuator("prometheus"))
                 .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
         return metrics.lines().filter(l -> l.startsWith(name + "{") && l.contains(labelMatch))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();

@@ -10,7 +10,6 @@ import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
 import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
 import dev.llmplatform.proto.v1.SchedulerGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.net.URI;
@@ -89,7 +88,8 @@ class HeterogeneousPoolTest {
                 "--scheduler.admission.worker-queue=4",
                 "--scheduler.admission.max-queue-wait=120s",
                 "--scheduler.breaker.wait-in-open-state=3s")).start();
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", platform.service("scheduler-service").grpcPort()).usePlaintext().build();
+        // the gateway's role: the only caller the scheduler serves
+        channel = platform.channel("scheduler-service", "gateway");
     }
 
     @AfterAll
@@ -245,7 +245,7 @@ class HeterogeneousPoolTest {
     private LoadReport load(String workerId) {
         var service = platform.service(LocalPlatform.workerService(workerId));
         ManagedChannel worker = workerChannels.computeIfAbsent(workerId,
-                id -> ManagedChannelBuilder.forAddress("127.0.0.1", service.grpcPort()).usePlaintext().build());
+                id -> platform.channel(service.name(), "scheduler-service"));
         return InferenceWorkerGrpc.newBlockingStub(worker).withDeadlineAfter(10, TimeUnit.SECONDS).getLoad(GetLoadRequest.getDefaultInstance());
     }
 
@@ -264,7 +264,7 @@ class HeterogeneousPoolTest {
     /** Sum over the series of a metric on the scheduler's /actuator/prometheus that carry every label given. */
     private double schedulerMetric(String name, String... labels) throws Exception {
         var scheduler = platform.service("scheduler-service");
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + "/actuator/prometheus"))
+        String metrics = http.send(HttpRequest.newBuilder(scheduler.actuator("prometheus"))
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
         Function<String, Boolean> matches = line -> {
             if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {

@@ -1,5 +1,11 @@
 package dev.llmplatform.e2e;
 
+import dev.llmplatform.commons.security.PemFiles;
+import dev.llmplatform.commons.security.PlatformCertificates;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -24,8 +30,18 @@ final class LocalPlatform implements AutoCloseable {
 
     static final String MODEL = "tiny-kjv-chat";
 
-    record Service(String name, int httpPort, int grpcPort, Process process, Path log) {
+    /** A running service: its internal (mutual TLS) HTTP and gRPC ports, and its plain loopback management port. */
+    record Service(String name, int httpPort, int grpcPort, int managementPort, Process process, Path log) {
+
+        /** The service's actuator endpoint (health, prometheus) on its management port. */
+        URI actuator(String path) {
+            return URI.create("http://127.0.0.1:" + managementPort + "/actuator/" + path);
+        }
     }
+
+    /** Every identity the launcher issues a certificate to: the services, and an operator's "admin". */
+    static final List<String> IDENTITIES = List.of("model-registry", "tokenizer-service", "inference-cpu-service",
+            "inference-gpu-service", "scheduler-service", "gateway", "admin");
 
     /**
      * A CPU worker of a multi-worker platform.
@@ -51,9 +67,12 @@ final class LocalPlatform implements AutoCloseable {
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String apiKey;
+    private final PlatformCertificates certificates;
 
     LocalPlatform(String apiKey) {
         this.apiKey = apiKey;
+        // the same local CA and certificates ./platform up issues, in the build's own folder
+        this.certificates = PlatformCertificates.issue(root.resolve("platform-tests/target/certs"), IDENTITIES, List.of());
         // a test JVM that is killed (e.g. by a time-out) must not leave the services running
         Runtime.getRuntime().addShutdownHook(new Thread(() -> services.values().forEach(s -> s.process().destroyForcibly())));
     }
@@ -65,6 +84,38 @@ final class LocalPlatform implements AutoCloseable {
 
     String apiKey() {
         return apiKey;
+    }
+
+    /** The platform's local CA and certificates, for tests that call an internal port themselves. */
+    PlatformCertificates certificates() {
+        return certificates;
+    }
+
+    /** gRPC credentials that present {@code identity}'s certificate (e.g. "gateway" to call the scheduler). */
+    ChannelCredentials credentials(String identity) {
+        try {
+            return TlsChannelCredentials.newBuilder()
+                    .keyManager(certificates.certificate(identity).toFile(), certificates.privateKey(identity).toFile())
+                    .trustManager(certificates.caCertificate().toFile()).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A channel to a service's gRPC port as {@code identity}. */
+    ManagedChannel channel(String service, String identity) {
+        return Grpc.newChannelBuilderForAddress("127.0.0.1", services.get(service).grpcPort(), credentials(identity)).build();
+    }
+
+    /** An HTTP client that presents {@code identity}'s certificate to the internal HTTPS ports. */
+    HttpClient httpsClient(String identity) {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+                .sslContext(PemFiles.sslContext(certificates.dir(), identity)).build();
+    }
+
+    /** A path on a service's internal HTTPS port (the registry's admin API). */
+    URI internal(String service, String path) {
+        return URI.create("https://127.0.0.1:" + services.get(service).httpPort() + path);
     }
 
     /** Starts every service and waits until each is ready; on failure stops what it started. */
@@ -133,7 +184,7 @@ final class LocalPlatform implements AutoCloseable {
             List<String> args = new ArrayList<>(List.of(registryTarget.formatted("worker.registry-target"),
                     "--worker.worker-id=" + spec.id()));
             args.addAll(spec.args());
-            var worker = launch(workerService(spec.id()), "inference-cpu-service", args, spec.prefix(), freePort(), freePort());
+            var worker = launch(workerService(spec.id()), "inference-cpu-service", args, spec.prefix(), freePort(), freePort(), freePort());
             schedulerArgs.addAll(List.of(
                     "--scheduler.workers[%d].id=%s".formatted(i, spec.id()),
                     "--scheduler.workers[%d].target=static://127.0.0.1:%d".formatted(i, worker.grpcPort()),
@@ -169,7 +220,7 @@ final class LocalPlatform implements AutoCloseable {
             throw new IllegalStateException(name + " is still running");
         }
         Launch launch = launches.get(name);
-        return launch(name, launch.jarName(), launch.args(), launch.prefix(), old.httpPort(), old.grpcPort());
+        return launch(name, launch.jarName(), launch.args(), launch.prefix(), old.httpPort(), old.grpcPort(), old.managementPort());
     }
 
     /** Waits until the service reports itself ready. */
@@ -194,7 +245,7 @@ final class LocalPlatform implements AutoCloseable {
         return List.of("--gateway.scheduler-target=static://127.0.0.1:" + scheduler.grpcPort(),
                 "--gateway.keys[0].name=platform-tests", "--gateway.keys[0].sha256=" + sha256,
                 "--gateway.keys[0].requests-per-minute=0", "--gateway.keys[0].tokens-per-minute=0",
-                "--gateway.registry-http-url=http://127.0.0.1:" + registry.httpPort());
+                "--gateway.registry-http-url=https://127.0.0.1:" + registry.httpPort());
     }
 
     private static byte[] sha256(String text) {
@@ -206,11 +257,11 @@ final class LocalPlatform implements AutoCloseable {
     }
 
     private Service launch(String name, List<String> args) throws IOException {
-        return launch(name, name, args, List.of(), freePort(), freePort());
+        return launch(name, name, args, List.of(), freePort(), freePort(), freePort());
     }
 
-    private Service launch(String name, String jarName, List<String> args, List<String> prefix, int httpPort, int grpcPort)
-            throws IOException {
+    private Service launch(String name, String jarName, List<String> args, List<String> prefix, int httpPort, int grpcPort,
+                           int managementPort) throws IOException {
         Path jar = root.resolve(jarName + "/target/" + jarName + "-" + version + "-exec.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run the Maven build from the repository root");
@@ -225,21 +276,22 @@ final class LocalPlatform implements AutoCloseable {
                 "-jar", jar.toString(),
                 "--server.port=" + httpPort,
                 "--spring.grpc.server.port=" + grpcPort,
-                "--spring.grpc.server.address=127.0.0.1"));
+                "--management.server.port=" + managementPort,
+                "--platform.security.tls-dir=" + certificates.dir()));
         command.addAll(args);
         Path log = logs.resolve(name + ".log");
         Process process = new ProcessBuilder(command).directory(root.toFile())
                 .redirectErrorStream(true).redirectOutput(launches.containsKey(name)
                         ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile())).start();
         launches.put(name, new Launch(jarName, List.copyOf(args), List.copyOf(prefix)));
-        var service = new Service(name, httpPort, grpcPort, process, log);
+        var service = new Service(name, httpPort, grpcPort, managementPort, process, log);
         services.put(name, service);
         return service;
     }
 
     private void awaitReady(Service service, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.httpPort() + "/actuator/health/readiness"))
+        var request = HttpRequest.newBuilder(service.actuator("health/readiness"))
                 .timeout(Duration.ofSeconds(2)).build();
         while (System.nanoTime() < deadline) {
             if (!service.process().isAlive()) {
@@ -294,7 +346,7 @@ final class LocalPlatform implements AutoCloseable {
         List<String> replaced = replacingArgs.stream().map(a -> a.substring(0, a.indexOf('=') + 1)).toList();
         List<String> args = new ArrayList<>(launch.args().stream().filter(a -> replaced.stream().noneMatch(a::startsWith)).toList());
         args.addAll(replacingArgs);
-        return launch(name, launch.jarName(), args, launch.prefix(), old.httpPort(), old.grpcPort());
+        return launch(name, launch.jarName(), args, launch.prefix(), old.httpPort(), old.grpcPort(), old.managementPort());
     }
 
     @Override

@@ -7,7 +7,6 @@ import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.LoadReport;
 import dev.llmplatform.proto.v1.LoadedModel;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,12 +55,15 @@ class ModelPromotionTest {
     private LocalPlatform platform;
     private ManagedChannel workerChannel;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private HttpClient adminHttp;
 
     @BeforeAll
     void startPlatform() throws Exception {
         platform = new LocalPlatform("sk-promotion-" + System.nanoTime()).start();
-        workerChannel = NettyChannelBuilder.forAddress("127.0.0.1", platform.service("inference-cpu-service").grpcPort())
-                .usePlaintext().build();
+        // an operator's own calls to the registry's admin API present the admin certificate
+        adminHttp = platform.httpsClient("admin");
+        // the scheduler's role: it is the one that reads a worker's load report
+        workerChannel = platform.channel("inference-cpu-service", "scheduler-service");
     }
 
     @AfterAll
@@ -167,23 +169,23 @@ class ModelPromotionTest {
     }
 
     private HttpResponse<String> admin(String method, String path, HttpRequest.BodyPublisher body) throws Exception {
-        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.service("model-registry").httpPort() + path))
+        var request = HttpRequest.newBuilder(platform.internal("model-registry", path))
                 .timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : body);
         if (body != null) {
             request.header("Content-Type", "application/json");
         }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return adminHttp.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> upload(String version, String variant, byte[] bytes, String sha256) throws Exception {
-        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.service("model-registry").httpPort()
-                        + "/admin/models/%s/versions/%s/variants/%s?format=gguf&device_class=cpu&quantization=f16&sha256=%s"
+        var request = HttpRequest.newBuilder(platform.internal("model-registry",
+                        "/admin/models/%s/versions/%s/variants/%s?format=gguf&device_class=cpu&quantization=f16&sha256=%s"
                         .formatted(MODEL, version, variant, sha256)))
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/octet-stream")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes));
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return adminHttp.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpRequest.BodyPublisher json(String body) {

@@ -82,8 +82,7 @@ class ObservabilityEndToEndTest {
     void everyMetricTheDashboardsAndAlertRulesUseIsExported() throws Exception {
         Set<String> exposed = new TreeSet<>();
         for (String service : SERVICES) {
-            var response = http.send(HttpRequest.newBuilder(URI.create(
-                            "http://127.0.0.1:" + platform.service(service).httpPort() + "/actuator/prometheus"))
+            var response = http.send(HttpRequest.newBuilder(platform.service(service).actuator("prometheus"))
                     .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).as(service + " /actuator/prometheus").isEqualTo(200);
             exposed.addAll(MonitoringMetrics.exposedNames(response.body()));

@@ -101,8 +101,7 @@ class PostgresRestartUnderLoadTest {
     }
 
     private boolean awaitRegistryReady(Duration timeout) throws InterruptedException {
-        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.service("model-registry").httpPort()
-                + "/actuator/health/readiness")).timeout(Duration.ofSeconds(5)).build();
+        var request = HttpRequest.newBuilder(platform.service("model-registry").actuator("health/readiness")).timeout(Duration.ofSeconds(5)).build();
         long until = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < until) {
             try {

@@ -2,7 +2,6 @@ package dev.llmplatform.e2e;
 
 import dev.llmplatform.proto.v1.ListModelsRequest;
 import dev.llmplatform.proto.v1.ModelRegistryGrpc;
-import io.grpc.netty.NettyChannelBuilder;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -13,7 +12,7 @@ final class RegistrySnapshot {
     }
 
     static List<String> of(LocalPlatform platform) throws InterruptedException {
-        var channel = NettyChannelBuilder.forAddress("127.0.0.1", platform.service("model-registry").grpcPort()).usePlaintext().build();
+        var channel = platform.channel("model-registry", "admin");
         try {
             return ModelRegistryGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()

@@ -76,8 +76,8 @@ class SoakTest {
             while (System.nanoTime() < end) {
                 double secondsIn = (System.nanoTime() - start) / 1e9;
                 for (String service : SERVICES) {
-                    samples.add(new Sample(secondsIn, service, metric(service, "jvm.memory.used", "area:heap") / (1024 * 1024),
-                            metric(service, "jvm.threads.live", null)));
+                    samples.add(new Sample(secondsIn, service, metric(service, "jvm_memory_used_bytes", "area=\"heap\"") / (1024 * 1024),
+                            metric(service, "jvm_threads_live_threads", null)));
                 }
                 Thread.sleep(Math.min(interval.toMillis(), Math.max(1, (end - System.nanoTime()) / 1_000_000)));
             }
@@ -103,13 +103,15 @@ class SoakTest {
         });
     }
 
-    private double metric(String service, String name, String tag) throws IOException, InterruptedException {
-        String query = tag == null ? "" : "?tag=" + tag;
-        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.service(service).httpPort()
-                + "/actuator/metrics/" + name + query)).timeout(Duration.ofSeconds(5)).build();
+    /** Sum of a metric's series on the service's /actuator/prometheus (management port) that carry {@code label}. */
+    private double metric(String service, String name, String label) throws IOException, InterruptedException {
+        var request = HttpRequest.newBuilder(platform.service(service).actuator("prometheus")).timeout(Duration.ofSeconds(5)).build();
         var response = http.send(request, HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(service + " " + name).isEqualTo(200);
-        return JSON.readTree(response.body()).at("/measurements/0/value").asDouble();
+        return response.body().lines()
+                .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .filter(l -> label == null || l.contains(label))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private static Growth growth(String service, List<Sample> all) {

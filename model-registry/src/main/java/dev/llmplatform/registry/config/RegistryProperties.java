@@ -10,12 +10,14 @@ import org.springframework.util.unit.DataSize;
  * @param seed      models registered at start when missing, so that a fresh laptop serves something without an admin step
  * @param artifacts where uploaded artifacts are kept
  * @param watch     how the change stream (WatchModels) finds changes made by other registry replicas
+ * @param adminCallers the certificate identities that may use the admin REST API (platform.security.enabled)
  */
 @ConfigurationProperties("registry")
 public record RegistryProperties(
         @DefaultValue Seed seed,
         @DefaultValue Artifacts artifacts,
-        @DefaultValue Watch watch) {
+        @DefaultValue Watch watch,
+        @DefaultValue({"gateway", "admin"}) List<String> adminCallers) {
 
     /** @param enabled register the models below at start (each only when it is not registered yet) */
     public record Seed(@DefaultValue("true") boolean enabled, @DefaultValue List<SeedModel> models) {
