@@ -3,7 +3,6 @@ package dev.llmplatform.commons.security;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
@@ -37,11 +36,14 @@ public class InternalPlaneDefaults implements EnvironmentPostProcessor {
             String dir = environment.getProperty("platform.security.tls-dir", ".platform/certs");
             String identity = environment.resolvePlaceholders(
                     environment.getProperty("platform.security.identity", environment.getProperty("spring.application.name", "")));
-            requireFiles(dir, identity);
+            Path certificate = file(environment, "platform.security.tls-certificate", Path.of(dir, identity + ".crt"));
+            Path privateKey = file(environment, "platform.security.tls-private-key", Path.of(dir, identity + ".key"));
+            Path ca = file(environment, "platform.security.tls-ca", Path.of(dir, PlatformCertificates.CA_CERT));
+            requireFiles(certificate, privateKey, ca);
             String bundle = "spring.ssl.bundle.pem." + BUNDLE + ".";
-            defaults.put(bundle + "keystore.certificate", "file:" + Path.of(dir, identity + ".crt"));
-            defaults.put(bundle + "keystore.private-key", "file:" + Path.of(dir, identity + ".key"));
-            defaults.put(bundle + "truststore.certificate", "file:" + Path.of(dir, PlatformCertificates.CA_CERT));
+            defaults.put(bundle + "keystore.certificate", "file:" + certificate);
+            defaults.put(bundle + "keystore.private-key", "file:" + privateKey);
+            defaults.put(bundle + "truststore.certificate", "file:" + ca);
             // a rotated certificate is picked up without a restart (docs/security.md)
             defaults.put(bundle + "reload-on-update", "true");
             defaults.put("spring.grpc.server.ssl.bundle", BUNDLE);
@@ -56,9 +58,14 @@ public class InternalPlaneDefaults implements EnvironmentPostProcessor {
         environment.getPropertySources().addLast(new MapPropertySource(SOURCE_NAME, defaults));
     }
 
+    private static Path file(ConfigurableEnvironment environment, String property, Path otherwise) {
+        String configured = environment.getProperty(property, "");
+        return configured.isBlank() ? otherwise : Path.of(configured);
+    }
+
     /** Fails the start with what to do, rather than with a stack trace from deep in the SSL bundle loader. */
-    private static void requireFiles(String dir, String identity) {
-        for (Path file : List.of(Path.of(dir, PlatformCertificates.CA_CERT), Path.of(dir, identity + ".crt"), Path.of(dir, identity + ".key"))) {
+    private static void requireFiles(Path... files) {
+        for (Path file : files) {
             if (!Files.isReadable(file)) {
                 throw new IllegalStateException("platform.security.enabled=true but " + file.toAbsolutePath() + " is missing: "
                         + "./platform up issues the local certificates (docs/security.md); point platform.security.tls-dir "

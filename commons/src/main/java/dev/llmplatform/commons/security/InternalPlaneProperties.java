@@ -13,6 +13,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tlsDir        where {@code ca.crt}, {@code <identity>.crt} and {@code <identity>.key} are
  * @param grpcCallers   who may call which of this service's gRPC methods; a method no rule names is refused
  * @param internalHttp  whether this service's HTTP port is internal (mutual TLS); false only for the gateway
+ * @param tlsCertificate this service's certificate; empty = {@code <tlsDir>/<identity>.crt} (Kubernetes secrets
+ *                      name theirs tls.crt, tls.key and ca.crt)
+ * @param tlsPrivateKey  its PKCS#8 key; empty = {@code <tlsDir>/<identity>.key}
+ * @param tlsCa          the platform CA; empty = {@code <tlsDir>/ca.crt}
+ * @param metricsCallers who may read /actuator/prometheus when the management port runs TLS (Kubernetes); on a
+ *                      plain loopback management port (a laptop) anyone on the machine may
  */
 @ConfigurationProperties("platform.security")
 public record InternalPlaneProperties(
@@ -20,7 +26,11 @@ public record InternalPlaneProperties(
         String identity,
         @DefaultValue(".platform/certs") String tlsDir,
         @DefaultValue List<GrpcCallerRule> grpcCallers,
-        @DefaultValue("true") boolean internalHttp) {
+        @DefaultValue("true") boolean internalHttp,
+        @DefaultValue("") String tlsCertificate,
+        @DefaultValue("") String tlsPrivateKey,
+        @DefaultValue("") String tlsCa,
+        @DefaultValue("prometheus") List<String> metricsCallers) {
 
     /** Anyone the platform CA vouches for may check health and read the reflection of any service. */
     static final List<GrpcCallerRule> ALWAYS = List.of(

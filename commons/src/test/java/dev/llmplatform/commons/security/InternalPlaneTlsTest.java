@@ -48,7 +48,7 @@ class InternalPlaneTlsTest {
         platform = PlatformCertificates.issue(tmp.resolve("certs"), List.of("worker", "scheduler-service", "gateway"), List.of());
         var rules = List.of(new GrpcCallerRule("grpc.health.v1.Health/Watch", List.of("scheduler-service")));
         // Check is open to any platform identity by default; Watch, for this test, only to the scheduler
-        var properties = new InternalPlaneProperties(true, "worker", platform.dir().toString(), rules, true);
+        var properties = new InternalPlaneProperties(true, "worker", platform.dir().toString(), rules, true, "", "", "", List.of("prometheus"));
         var credentials = TlsServerCredentials.newBuilder()
                 .keyManager(platform.certificate("worker").toFile(), platform.privateKey("worker").toFile())
                 .trustManager(platform.caCertificate().toFile())
