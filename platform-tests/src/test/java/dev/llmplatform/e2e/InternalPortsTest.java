@@ -26,7 +26,6 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,12 +34,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -158,55 +153,11 @@ class InternalPortsTest {
     }
 
     @Test
-    void nothingListensBeyondLoopback() throws IOException {
-        Set<String> inodes = new HashSet<>();
-        for (String service : INTERNAL) {
-            var process = platform.service(service).process().toHandle();
-            for (long pid : Stream.concat(Stream.of(process), process.descendants()).mapToLong(ProcessHandle::pid).toArray()) {
-                try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-                    fds.forEach(fd -> {
-                        try {
-                            String target = Files.readSymbolicLink(fd).toString();
-                            if (target.startsWith("socket:[")) {
-                                inodes.add(target.substring(8, target.length() - 1));
-                            }
-                        } catch (IOException closedMeanwhile) {
-                            // a descriptor closed while listing
-                        }
-                    });
-                }
-            }
-        }
-        List<String> listening = new ArrayList<>();
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : Files.readAllLines(Path.of(table)).subList(1, Files.readAllLines(Path.of(table)).size())) {
-                String[] f = line.trim().split("\\s+");
-                if (f[3].equals("0A") && inodes.contains(f[9])) { // 0A = LISTEN
-                    listening.add(f[1]);
-                }
-            }
-        }
+    void nothingListensBeyondLoopback() {
+        var listening = ListeningSockets.of(INTERNAL.stream().map(s -> platform.service(s).process().toHandle()).toList());
         // every service has at least its HTTP, gRPC and management ports open
         assertThat(listening).hasSizeGreaterThanOrEqualTo(3 * INTERNAL.size());
-        assertThat(listening).allSatisfy(address -> assertThat(localAddress(address).isLoopbackAddress())
-                .as("listening on " + localAddress(address).getHostAddress() + " (" + address + ")").isTrue());
-    }
-
-    /** /proc/net/tcp{,6}'s "ADDRESS:PORT", the address in 32-bit words of host (little-endian) byte order. */
-    private static InetAddress localAddress(String entry) {
-        byte[] raw = HexFormat.of().parseHex(entry.substring(0, entry.indexOf(':')));
-        for (int word = 0; word < raw.length; word += 4) {
-            for (int i = 0; i < 2; i++) {
-                byte b = raw[word + i];
-                raw[word + i] = raw[word + 3 - i];
-                raw[word + 3 - i] = b;
-            }
-        }
-        try {
-            return InetAddress.getByAddress(raw);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(entry, e);
-        }
+        assertThat(listening).allSatisfy(socket -> assertThat(socket.getAddress().isLoopbackAddress()).as("listening on " + socket).isTrue());
     }
 
     /** The status a plain HTTP request to a TLS port gets: Tomcat answers 400, Netty closes the connection (0). */
