@@ -101,9 +101,19 @@ class AuthenticationTest {
     }
 
     @Test
-    void leavesActuatorOpen() {
+    void leavesOnlyTheHealthProbesOpen() {
         http.get().uri("/actuator/health").exchange().expectStatus().isOk();
-        http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk();
+        http.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
+        http.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized();
+        http.get().uri("/actuator/prometheus").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isOk();
+    }
+
+    @Test
+    void refusesAnUnknownPathWithoutAKeyWith401NotA404() {
+        http.get().uri("/nothing/here").exchange()
+                .expectStatus().isUnauthorized()
+                .expectBody().jsonPath("$.error.code").isEqualTo("invalid_api_key");
+        http.get().uri("/nothing/here").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isNotFound();
     }
 
     /** Stands in for the registry's admin REST API, only to show that /admin/** is proxied there. */

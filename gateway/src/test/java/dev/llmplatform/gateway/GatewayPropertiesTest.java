@@ -45,6 +45,17 @@ class GatewayPropertiesTest {
         assertThat(properties.generationTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(properties.maxRequestBytes().toBytes()).isEqualTo(1024 * 1024);
+        assertThat(properties.httpHeaderTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(properties.httpIdleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(properties.maxConnections()).isEqualTo(2048);
+        assertThat(properties.maxAdminUploadBytes().toGigabytes()).isEqualTo(16);
+        assertThat(properties.keysFile()).isEmpty();
+        assertThat(properties.authFailures().maxPerMinute()).isEqualTo(20);
+        assertThat(properties.authFailures().trustedProxies()).isEmpty();
+        assertThat(properties.limits().maxMessages()).isEqualTo(2048);
+        assertThat(properties.limits().maxPromptCharacters()).isEqualTo(1_000_000);
+        assertThat(properties.limits().maxSchemaBytes().toKilobytes()).isEqualTo(64);
+        assertThat(properties.limits().maxEmbeddingInputs()).isEqualTo(2048);
     }
 
     private static GatewayProperties bind(Map<String, Object> env) {

@@ -1,12 +1,7 @@
 package dev.llmplatform.gateway.api;
 
-import dev.llmplatform.gateway.config.GatewayProperties;
 import dev.llmplatform.gateway.domain.ApiKey;
-import dev.llmplatform.gateway.domain.ApiKeyRing;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
@@ -18,88 +13,104 @@ import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 
 /**
- * Bearer-key authentication: /v1/** takes a key with the "inference" scope, /admin/** one with "admin";
- * everything else (actuator probes and metrics) is open. No valid key is a 401; a valid key without the
- * scope a 403. The key found is kept on the exchange for the rate limiter and the metrics.
+ * Bearer-key authentication, deny by default: /admin/** takes a key with the "admin" scope, every other path
+ * one with "inference", except the health probes (/actuator/health, /actuator/health/**), which are open. So an
+ * unknown path without a key is a 401, not a 404. No valid key is a 401; a valid key without the scope a 403;
+ * an address with too many failed keys a 429 without its key being looked at. The path checked is the
+ * canonical one ({@link CanonicalPathFilter} ran first), the same one that is routed and forwarded. The key
+ * found is kept on the exchange for the rate limiter, the metrics and the audit log, and its name is sent to
+ * the registry as {@value #PRINCIPAL_HEADER}.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
 public class ApiKeyFilter implements WebFilter {
 
+    /** Tells the registry which key an admin request came with; set here only, removed from client requests. */
+    public static final String PRINCIPAL_HEADER = "X-Platform-Principal";
     private static final String BEARER = "Bearer ";
     private static final String ATTRIBUTE = ApiKeyFilter.class.getName() + ".key";
 
-    private final ApiKeyRing keys;
+    private final ApiKeys keys;
+    private final AuthFailureThrottle throttle;
+    private final ClientAddress clients;
+    private final int managementPort;
 
-    public ApiKeyFilter(GatewayProperties properties) {
-        this.keys = ring(properties);
+    public ApiKeyFilter(ApiKeys keys, AuthFailureThrottle throttle, ClientAddress clients,
+                        @Value("${management.server.port:-1}") int managementPort, @Value("${server.port:8080}") int serverPort) {
+        this.keys = keys;
+        this.throttle = throttle;
+        this.clients = clients;
+        this.managementPort = managementPort == serverPort ? -1 : managementPort; // the same port: nothing is exempt
     }
 
-    /** The key the request was authenticated with; null outside /v1 and /admin. */
+    /** The key the request was authenticated with; null only for the open health probes (and a refused request). */
     public static ApiKey key(ServerWebExchange exchange) {
         return exchange.getAttribute(ATTRIBUTE);
+    }
+
+    /** The key, for handlers: a request without one never gets this far, and if it did it is a 401, never a null. */
+    static ApiKey requiredKey(ServerWebExchange exchange) {
+        ApiKey key = key(exchange);
+        if (key == null) {
+            throw unauthorized("You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'.");
+        }
+        return key;
     }
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         String path = exchange.getRequest().getPath().pathWithinApplication().value();
-        String scope = isUnder(path, "/admin") ? ApiKey.ADMIN : isUnder(path, "/v1") ? ApiKey.INFERENCE : null;
-        if (scope == null) {
+        if (isOpen(path) || onManagementPort(exchange)) {
             return chain.filter(exchange);
+        }
+        String scope = isUnder(path, "/admin") ? ApiKey.ADMIN : ApiKey.INFERENCE;
+        String client = clients.of(exchange);
+        long wait = throttle.retryAfterSeconds(client);
+        if (wait > 0) {
+            var headers = new HttpHeaders();
+            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(wait));
+            return Mono.error(new ApiException(HttpStatus.TOO_MANY_REQUESTS, ApiException.INVALID_REQUEST,
+                    "Too many failed authentications from your address; retry in " + wait + " seconds.", null,
+                    "too_many_failed_authentications", headers));
         }
         String presented = bearerKey(exchange.getRequest().getHeaders());
         if (presented == null) {
             return Mono.error(unauthorized("You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'."));
         }
-        var key = keys.find(presented);
+        var key = keys.ring().find(presented);
         if (key.isEmpty()) {
+            throttle.failed(client);
             return Mono.error(unauthorized("Incorrect API key provided."));
         }
+        exchange.getAttributes().put(ATTRIBUTE, key.get());
         if (!key.get().has(scope)) {
             return Mono.error(new ApiException(HttpStatus.FORBIDDEN, ApiException.INVALID_REQUEST,
                     "The API key '" + key.get().name() + "' lacks the '" + scope + "' scope this endpoint requires.",
                     null, "insufficient_scope"));
         }
-        exchange.getAttributes().put(ATTRIBUTE, key.get());
+        if (scope.equals(ApiKey.ADMIN)) {
+            var request = exchange.getRequest().mutate()
+                    .headers(headers -> headers.set(PRINCIPAL_HEADER, key.get().name()))
+                    .build();
+            return chain.filter(exchange.mutate().request(request).build());
+        }
         return chain.filter(exchange);
     }
 
-    static ApiKeyRing ring(GatewayProperties properties) {
-        Map<String, ApiKey> byDigest = new LinkedHashMap<>();
-        for (var k : properties.keys()) {
-            if (k.name() == null || k.name().isBlank()) {
-                throw new IllegalArgumentException("every gateway.keys entry needs a name");
-            }
-            put(byDigest, k.sha256(), new ApiKey(k.name(), Set.copyOf(k.scopes()), k.requestsPerMinute(), k.tokensPerMinute()));
-        }
-        var defaults = new GatewayProperties.KeyProperties("", "", List.of(), 600, 1_000_000);
-        addPlain(byDigest, properties.apiKeys(), "api-key-", Set.of(ApiKey.INFERENCE), defaults);
-        addPlain(byDigest, properties.adminKeys(), "admin-key-", Set.of(ApiKey.INFERENCE, ApiKey.ADMIN), defaults);
-        if (byDigest.isEmpty() && properties.devKeySha256() != null && !properties.devKeySha256().isBlank()) {
-            // nothing configured: a laptop. A deployment that configures any key never accepts the dev key.
-            put(byDigest, properties.devKeySha256(), new ApiKey("dev", Set.of(ApiKey.INFERENCE, ApiKey.ADMIN),
-                    defaults.requestsPerMinute(), defaults.tokensPerMinute()));
-        }
-        return ApiKeyRing.of(byDigest);
+    /** Exactly the health probes: orchestrators call them without a key. */
+    static boolean isOpen(String path) {
+        return path.equals("/actuator/health") || path.startsWith("/actuator/health/");
     }
 
-    private static void addPlain(Map<String, ApiKey> byDigest, List<String> plain, String namePrefix, Set<String> scopes,
-                                 GatewayProperties.KeyProperties limits) {
-        var keys = plain.stream().map(String::strip).filter(k -> !k.isEmpty()).toList();
-        for (int i = 0; i < keys.size(); i++) {
-            put(byDigest, ApiKeyRing.sha256Hex(keys.get(i)),
-                    new ApiKey(namePrefix + (i + 1), scopes, limits.requestsPerMinute(), limits.tokensPerMinute()));
-        }
-    }
-
-    /** The same key configured twice keeps its first entry, whose name and limits the operator wrote out. */
-    private static void put(Map<String, ApiKey> byDigest, String sha256, ApiKey key) {
-        String digest = sha256 == null ? "" : sha256.strip().toLowerCase(java.util.Locale.ROOT);
-        byDigest.putIfAbsent(digest, key);
-    }
-
-    private static boolean isUnder(String path, String prefix) {
+    static boolean isUnder(String path, String prefix) {
         return path.equals(prefix) || path.startsWith(prefix + "/");
+    }
+
+    // Actuator on its own management port (management.server.port, bound to loopback / the cluster network) is not
+    // the public API: Prometheus scrapes it without a key. WebFlux applies this filter to that port too.
+    private boolean onManagementPort(ServerWebExchange exchange) {
+        var local = exchange.getRequest().getLocalAddress();
+        return managementPort > 0 && local != null && local.getPort() == managementPort;
     }
 
     private static String bearerKey(HttpHeaders headers) {
@@ -111,7 +122,7 @@ public class ApiKeyFilter implements WebFilter {
         return key.isEmpty() ? null : key;
     }
 
-    private static ApiException unauthorized(String message) {
+    static ApiException unauthorized(String message) {
         return new ApiException(HttpStatus.UNAUTHORIZED, ApiException.INVALID_REQUEST, message, null, "invalid_api_key");
     }
 }

@@ -31,7 +31,11 @@ public class EmbeddingsHandler {
     private final SchedulerGuard guard;
     private final RateLimiter limiter;
 
-    public EmbeddingsHandler(JsonBodyReader bodies, SchedulerClient scheduler, SchedulerGuard guard, RateLimiter limiter) {
+    private final dev.llmplatform.gateway.config.GatewayProperties.Limits limits;
+
+    public EmbeddingsHandler(JsonBodyReader bodies, SchedulerClient scheduler, SchedulerGuard guard, RateLimiter limiter,
+                             dev.llmplatform.gateway.config.GatewayProperties properties) {
+        this.limits = properties.limits();
         this.bodies = bodies;
         this.scheduler = scheduler;
         this.guard = guard;
@@ -39,10 +43,10 @@ public class EmbeddingsHandler {
     }
 
     public Mono<ServerResponse> create(ServerRequest request) {
-        return bodies.readObject(request).map(EmbeddingsRequestParser::parse).flatMap(parsed -> {
+        return bodies.readObject(request).map(body -> EmbeddingsRequestParser.parse(body, limits)).flatMap(parsed -> {
             RequestMetricsFilter.model(request.exchange(), parsed.model());
             String requestId = RequestIdFilter.requestId(request.exchange());
-            ApiKey key = ApiKeyFilter.key(request.exchange());
+            ApiKey key = ApiKeyFilter.requiredKey(request.exchange());
             // the request itself was counted by the filter; the token budget is charged an estimate (about four
             // characters a token) and settled to the worker's real count
             long estimate = parsed.inputs().stream().mapToLong(input -> input.length() / 4 + 1).sum();

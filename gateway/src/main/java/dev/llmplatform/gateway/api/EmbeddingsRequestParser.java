@@ -3,6 +3,7 @@ package dev.llmplatform.gateway.api;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
+import dev.llmplatform.gateway.config.GatewayProperties.Limits;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -24,11 +25,21 @@ final class EmbeddingsRequestParser {
     }
 
     static ParsedEmbeddingsRequest parse(JsonNode body) {
+        return parse(body, OpenAiRequestParser.DEFAULT_LIMITS);
+    }
+
+    /** With gateway.limits: inputs per request and characters of all inputs together. */
+    static ParsedEmbeddingsRequest parse(JsonNode body, Limits limits) {
         JsonNode model = present(body, "model");
         if (model == null || !model.isString() || model.stringValue().isBlank()) {
             throw ApiException.invalid("model", "You must provide a model parameter (a string).");
         }
-        List<String> inputs = inputs(present(body, "input"));
+        List<String> inputs = inputs(present(body, "input"), Math.min(MAX_INPUTS, limits.maxEmbeddingInputs()));
+        long characters = inputs.stream().mapToLong(String::length).sum();
+        if (characters > limits.maxPromptCharacters()) {
+            throw ApiException.invalid("input", "The inputs have " + characters + " characters together, over the limit of "
+                    + limits.maxPromptCharacters() + ".");
+        }
         JsonNode user = present(body, "user");
         if (user != null && !user.isString()) {
             throw ApiException.invalid("user", "Invalid type for 'user': expected a string.");
@@ -42,7 +53,7 @@ final class EmbeddingsRequestParser {
         return node == null || node.isNull() ? null : node;
     }
 
-    private static List<String> inputs(JsonNode input) {
+    private static List<String> inputs(JsonNode input, int maxInputs) {
         if (input == null) {
             throw ApiException.invalid("input", "You must provide an input: a string or an array of strings.");
         }
@@ -55,8 +66,8 @@ final class EmbeddingsRequestParser {
         if (input.isEmpty()) {
             throw ApiException.invalid("input", "'input' must not be an empty array.");
         }
-        if (input.size() > MAX_INPUTS) {
-            throw ApiException.invalid("input", "'input' has " + input.size() + " items; at most " + MAX_INPUTS
+        if (input.size() > maxInputs) {
+            throw ApiException.invalid("input", "'input' has " + input.size() + " items; at most " + maxInputs
                     + " inputs are allowed per request.");
         }
         if (input.get(0).isIntegralNumber() || input.get(0).isArray()) {

@@ -62,7 +62,7 @@ public class GenerationHandler {
     }
 
     public Mono<ServerResponse> chatCompletions(ServerRequest request) {
-        return generate(request, CHAT_ROUTE, "chatcmpl-", body -> OpenAiRequestParser.chat(body, properties.maxChoices()),
+        return generate(request, CHAT_ROUTE, "chatcmpl-", body -> OpenAiRequestParser.chat(body, properties.maxChoices(), properties.limits()),
                 (call, index) -> {
                     var stream = new ChatCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index));
                     return call.choice(index).concatMapDelayError(chunk -> Flux.fromIterable(stream.next(chunk)))
@@ -78,7 +78,7 @@ public class GenerationHandler {
     }
 
     public Mono<ServerResponse> completions(ServerRequest request) {
-        return generate(request, COMPLETIONS_ROUTE, "cmpl-", body -> OpenAiRequestParser.completion(body, properties.maxChoices()),
+        return generate(request, COMPLETIONS_ROUTE, "cmpl-", body -> OpenAiRequestParser.completion(body, properties.maxChoices(), properties.limits()),
                 (call, index) -> {
                     var stream = new TextCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index));
                     return call.choice(index).concatMapDelayError(chunk -> Flux.fromIterable(stream.next(chunk)))
@@ -100,7 +100,7 @@ public class GenerationHandler {
         return bodies.readObject(request).map(parse).flatMap(parsed -> {
             RoutingHints hints = RoutingHeaders.read(request.headers().asHttpHeaders());
             RequestMetricsFilter.model(request.exchange(), parsed.model());
-            ApiKey key = ApiKeyFilter.key(request.exchange());
+            ApiKey key = ApiKeyFilter.requiredKey(request.exchange());
             long estimate = estimateTokens(parsed);
             return limiter.admit(request.exchange(), key, 0, estimate).flatMap(charged -> {
                 var call = new Call(route, idPrefix + RequestIdFilter.randomId(), Instant.now().getEpochSecond(), parsed,

@@ -37,6 +37,9 @@ public class OpenAiErrorHandler implements WebExceptionHandler {
         headers.remove(HttpHeaders.CONTENT_LENGTH);
         headers.setContentType(MediaType.APPLICATION_JSON);
         api.headers().forEach(headers::put);
+        if (!headers.containsHeader(RequestIdFilter.HEADER)) {
+            headers.set(RequestIdFilter.HEADER, RequestIdFilter.requestId(exchange));
+        }
         byte[] body = json.writeValueAsBytes(api.body());
         return response.writeWith(Mono.fromSupplier(() -> response.bufferFactory().wrap(body)));
     }

@@ -1,5 +1,6 @@
 package dev.llmplatform.gateway.api;
 
+import dev.llmplatform.gateway.config.GatewayProperties.Limits;
 import dev.llmplatform.gateway.domain.GenerationRequest;
 import dev.llmplatform.gateway.domain.GenerationRequest.ChatMessage;
 import dev.llmplatform.gateway.domain.RoutingHints;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -15,13 +17,18 @@ import tools.jackson.databind.JsonNode;
  * is a 400 that names the field ({@code param}), as OpenAI's own are. A JSON null counts as absent, since
  * client libraries send explicit nulls for parameters left unset. Fields the platform does not act on
  * (tools, logprobs, response_format, ...) are ignored rather than refused, as most OpenAI-compatible
- * servers do.
+ * servers do; their size is limited all the same. Cost limits ({@link Limits}: messages, prompt characters,
+ * schema bytes) are checked before a request is built, so an absurd request costs the backend nothing.
  */
 final class OpenAiRequestParser {
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "developer");
     private static final int MAX_STOP_SEQUENCES = 4;
     private static final int LEGACY_DEFAULT_MAX_TOKENS = 16; // OpenAI's default for /v1/completions
+    /** The documented defaults of gateway.limits. */
+    static final Limits DEFAULT_LIMITS = new Limits(2048, 1_000_000, DataSize.ofKilobytes(64), 2048);
+    /** Fields the platform ignores, but whose size still costs parsing and memory. */
+    private static final List<String> SCHEMA_FIELDS = List.of("tools", "functions", "tool_choice", "response_format");
 
     private OpenAiRequestParser() {
     }
@@ -56,9 +63,18 @@ final class OpenAiRequestParser {
     }
 
     static ParsedRequest chat(JsonNode body, int maxChoices) {
+        return chat(body, maxChoices, DEFAULT_LIMITS);
+    }
+
+    static ParsedRequest completion(JsonNode body, int maxChoices) {
+        return completion(body, maxChoices, DEFAULT_LIMITS);
+    }
+
+    static ParsedRequest chat(JsonNode body, int maxChoices, Limits limits) {
         var fields = new Fields(body);
         String model = fields.requiredString("model");
-        var messages = messages(body.get("messages"));
+        checkSchemas(body, limits);
+        var messages = messages(body.get("messages"), limits);
         // max_completion_tokens supersedes max_tokens; 0 lets the model run to its context length
         int maxTokens = fields.present("max_completion_tokens")
                 ? fields.positiveInt("max_completion_tokens", 0)
@@ -66,10 +82,15 @@ final class OpenAiRequestParser {
         return finish(fields, model, new GenerationRequest.Chat(messages), maxTokens, maxChoices);
     }
 
-    static ParsedRequest completion(JsonNode body, int maxChoices) {
+    static ParsedRequest completion(JsonNode body, int maxChoices, Limits limits) {
         var fields = new Fields(body);
         String model = fields.requiredString("model");
+        checkSchemas(body, limits);
         String prompt = prompt(body.get("prompt"));
+        if (prompt.length() > limits.maxPromptCharacters()) {
+            throw ApiException.invalid("prompt", "The prompt has " + prompt.length() + " characters, over the limit of "
+                    + limits.maxPromptCharacters() + ".");
+        }
         if (fields.bool("echo", false)) {
             throw ApiException.invalid("echo", "echo is not supported.");
         }
@@ -113,7 +134,23 @@ final class OpenAiRequestParser {
         return topP;
     }
 
-    private static List<ChatMessage> messages(JsonNode node) {
+    /** Each of the ignored schema-like fields, as JSON, must fit maxSchemaBytes. */
+    private static void checkSchemas(JsonNode body, Limits limits) {
+        long max = limits.maxSchemaBytes().toBytes();
+        for (String field : SCHEMA_FIELDS) {
+            JsonNode node = body.get(field);
+            if (node != null && !node.isNull()) {
+                // the body is at most max-request-bytes, so writing the field out once is bounded too
+                long size = node.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                if (size > max) {
+                    throw ApiException.invalid(field, "'" + field + "' is " + size + " bytes of JSON, over the limit of "
+                            + max + " bytes.");
+                }
+            }
+        }
+    }
+
+    private static List<ChatMessage> messages(JsonNode node, Limits limits) {
         if (node == null || node.isNull()) {
             throw ApiException.invalid("messages", "Missing required parameter: 'messages'.");
         }
@@ -123,9 +160,20 @@ final class OpenAiRequestParser {
         if (node.isEmpty()) {
             throw ApiException.invalid("messages", "Invalid 'messages': empty array. Expected at least one message.");
         }
+        if (node.size() > limits.maxMessages()) {
+            throw ApiException.invalid("messages", node.size() + " messages exceed the limit of " + limits.maxMessages() + ".");
+        }
         var messages = new ArrayList<ChatMessage>(node.size());
+        long characters = 0;
         for (int i = 0; i < node.size(); i++) {
-            messages.add(message(node.get(i), "messages[" + i + "]"));
+            ChatMessage message = message(node.get(i), "messages[" + i + "]");
+            characters += message.content().length();
+            if (characters > limits.maxPromptCharacters()) {
+                throw ApiException.invalid("messages", "The messages' contents have more than " + limits.maxPromptCharacters()
+                        + " characters (" + characters + " by messages[" + i + "]), over the limit of "
+                        + limits.maxPromptCharacters() + ".");
+            }
+            messages.add(message);
         }
         return messages;
     }

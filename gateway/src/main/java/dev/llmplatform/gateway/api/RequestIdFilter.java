@@ -18,7 +18,7 @@ import reactor.core.publisher.Mono;
  * MDC of whatever thread works on the request (see {@code RequestIdLogging}).
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1) // right after CanonicalPathFilter
 public class RequestIdFilter implements WebFilter {
 
     public static final String HEADER = "x-request-id";
@@ -47,7 +47,12 @@ public class RequestIdFilter implements WebFilter {
     /** The request's id. */
     public static String requestId(ServerWebExchange exchange) {
         String id = exchange.getAttribute(ATTRIBUTE);
-        return id != null ? id : "req-" + randomId();
+        if (id == null) { // refused before this filter ran (CanonicalPathFilter): the same choice it would have made
+            String incoming = exchange.getRequest().getHeaders().getFirst(HEADER);
+            id = incoming != null && SANE.matcher(incoming).matches() ? incoming : "req-" + randomId();
+            exchange.getAttributes().put(ATTRIBUTE, id);
+        }
+        return id;
     }
 
     public static String randomId() {

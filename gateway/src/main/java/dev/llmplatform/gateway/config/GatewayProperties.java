@@ -26,6 +26,16 @@ import org.springframework.util.unit.DataSize;
  * @param maxChoices        the largest n a request may ask for
  * @param httpReadTimeout   the longest pause allowed between two reads of a request body (a stalled client)
  * @param httpRequestTimeout the longest a client may take to send a whole request (headers and body)
+ * @param httpHeaderTimeout the longest a connection may take, from opening (or from the first byte of a later
+ *                          request on a kept-alive connection), to deliver a complete request head; else it is closed
+ * @param httpIdleTimeout   how long a connection may wait without a request before it is closed
+ * @param maxConnections    open client connections at most; past it a new one gets a raw 503 and is closed
+ * @param maxAdminUploadBytes the body limit of an admin-key request under /admin (model uploads streamed to the
+ *                          registry), which is exempt from maxRequestBytes
+ * @param keysFile          an optional YAML/JSON file of more API keys (docs/gateway.md), re-read when it changes
+ * @param keysFilePollInterval how often the keys file is checked for changes
+ * @param authFailures      the throttle on failed authentication per client address
+ * @param limits            what a single request may ask of the backend
  */
 @ConfigurationProperties("gateway")
 public record GatewayProperties(
@@ -42,6 +52,14 @@ public record GatewayProperties(
         @DefaultValue("16") int maxChoices,
         @DefaultValue("30s") Duration httpReadTimeout,
         @DefaultValue("60s") Duration httpRequestTimeout,
+        @DefaultValue("10s") Duration httpHeaderTimeout,
+        @DefaultValue("60s") Duration httpIdleTimeout,
+        @DefaultValue("2048") int maxConnections,
+        @DefaultValue("16GB") DataSize maxAdminUploadBytes,
+        @DefaultValue("") String keysFile,
+        @DefaultValue("5s") Duration keysFilePollInterval,
+        @DefaultValue AuthFailures authFailures,
+        @DefaultValue Limits limits,
         @DefaultValue RateLimit rateLimit,
         @DefaultValue Resilience resilience) {
 
@@ -60,6 +78,36 @@ public record GatewayProperties(
             @DefaultValue("inference") List<String> scopes,
             @DefaultValue("600") long requestsPerMinute,
             @DefaultValue("1000000") long tokensPerMinute) {
+    }
+
+    /**
+     * Failed authentications (an unknown key) per client address: past the limit the address gets 429s, its keys
+     * unchecked, until its budget refills, so keys cannot be guessed at line speed.
+     *
+     * @param maxPerMinute          failures allowed per minute (a token bucket: this many at once, refilled evenly)
+     * @param maxTrackedAddresses   addresses remembered at most; the least recently seen is forgotten first
+     * @param trustedProxies        socket addresses (exact IPs) whose X-Forwarded-For is believed; by default none,
+     *                              so the client address is the socket's
+     */
+    public record AuthFailures(
+            @DefaultValue("20") int maxPerMinute,
+            @DefaultValue("100000") int maxTrackedAddresses,
+            @DefaultValue List<String> trustedProxies) {
+    }
+
+    /**
+     * Cost limits, checked while the body is parsed, before any work starts.
+     *
+     * @param maxMessages         chat messages per request
+     * @param maxPromptCharacters characters of all message contents / the prompt / all embeddings inputs together
+     * @param maxSchemaBytes      size of each of tools, functions, tool_choice and response_format (as JSON)
+     * @param maxEmbeddingInputs  inputs per embeddings request
+     */
+    public record Limits(
+            @DefaultValue("2048") int maxMessages,
+            @DefaultValue("1000000") int maxPromptCharacters,
+            @DefaultValue("64KB") DataSize maxSchemaBytes,
+            @DefaultValue("2048") int maxEmbeddingInputs) {
     }
 
     /**

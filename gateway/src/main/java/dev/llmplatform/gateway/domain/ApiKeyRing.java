@@ -40,6 +40,10 @@ public final class ApiKeyRing {
         return entries.isEmpty();
     }
 
+    public int size() {
+        return entries.size();
+    }
+
     public Optional<ApiKey> find(String presented) {
         byte[] digest = sha256(presented);
         ApiKey found = null;
