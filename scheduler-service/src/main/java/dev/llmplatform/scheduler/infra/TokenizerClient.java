@@ -5,12 +5,20 @@ import dev.llmplatform.proto.v1.ChatMessage;
 import dev.llmplatform.proto.v1.TokenizeRequest;
 import dev.llmplatform.proto.v1.TokenizerGrpc;
 import dev.llmplatform.scheduler.config.SchedulerProperties;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.stereotype.Component;
 
-/** Turns a request's input into the token ids a worker consumes. Errors come back as the tokenizer's status. */
+/**
+ * Turns a request's input into the token ids a worker consumes. Errors come back as the tokenizer's status
+ * (INVALID_ARGUMENT for input over its limits, which the gateway answers with 400).
+ *
+ * <p>Call it on the thread that serves the scheduler's own call: the tokenizer call is then made within that call's
+ * gRPC Context, so a client that cancels (or whose deadline passes) cancels the tokenizer's work too.
+ */
 @Component
 public class TokenizerClient {
 
@@ -32,8 +40,10 @@ public class TokenizerClient {
                 .setModel(model).setText(prompt).setAddSpecialTokens(true).build()).getTokenIdsList();
     }
 
-    /** The caller's deadline still applies when it is sooner (gRPC propagates it through the current Context). */
+    /** The sooner of the incoming request's deadline and the tokenizer timeout. */
     private TokenizerGrpc.TokenizerBlockingStub stub() {
-        return tokenizer.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS);
+        Deadline own = Deadline.after(timeoutMillis, TimeUnit.MILLISECONDS);
+        Deadline callers = Context.current().getDeadline();
+        return tokenizer.withDeadline(callers == null ? own : callers.minimum(own));
     }
 }

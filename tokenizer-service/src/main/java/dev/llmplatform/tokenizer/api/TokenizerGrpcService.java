@@ -17,6 +17,7 @@ import dev.llmplatform.tokenizer.domain.ModelTokenizer;
 import dev.llmplatform.tokenizer.domain.TokenCache;
 import dev.llmplatform.tokenizer.domain.Tokenizers;
 import io.grpc.StatusRuntimeException;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -32,32 +33,40 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
     private final Tokenizers tokenizers;
     private final TokenizerProperties properties;
     private final TokenCache cache;
+    private final RequestLimits limits;
 
-    public TokenizerGrpcService(Tokenizers tokenizers, TokenizerProperties properties, TokenCache cache) {
+    public TokenizerGrpcService(Tokenizers tokenizers, TokenizerProperties properties, TokenCache cache, MeterRegistry registry) {
         this.tokenizers = tokenizers;
         this.properties = properties;
         this.cache = cache;
+        this.limits = new RequestLimits(properties.limits(), registry);
     }
 
     @Override
     public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> responses) {
         answer(responses, () -> {
-            int[] ids = cache.encode(tokenizer(request.getModel()), text(request.getText()), request.getAddSpecialTokens());
+            int[] ids = encode(request);
             return TokenizeResponse.newBuilder().addAllTokenIds(Arrays.stream(ids).boxed().toList()).build();
         });
     }
 
     @Override
     public void countTokens(TokenizeRequest request, StreamObserver<CountTokensResponse> responses) {
-        answer(responses, () -> CountTokensResponse.newBuilder()
-                .setCount(cache.encode(tokenizer(request.getModel()), text(request.getText()), request.getAddSpecialTokens()).length)
-                .build());
+        answer(responses, () -> CountTokensResponse.newBuilder().setCount(encode(request).length).build());
+    }
+
+    private int[] encode(TokenizeRequest request) {
+        ModelTokenizer tokenizer = tokenizer(request.getModel());
+        String text = text(request.getText());
+        limits.checkCharacters(text.length());
+        return cache.encode(tokenizer, text, request.getAddSpecialTokens(), limits.progressOfCurrentCall());
     }
 
     @Override
     public void detokenize(DetokenizeRequest request, StreamObserver<DetokenizeResponse> responses) {
         answer(responses, () -> {
             ModelTokenizer tokenizer = tokenizer(request.getModel());
+            limits.checkTokenIds(request.getTokenIdsCount());
             int[] ids = validIds(tokenizer, request.getTokenIdsList());
             return DetokenizeResponse.newBuilder()
                     .setText(new String(tokenizer.decodeBytes(ids), StandardCharsets.UTF_8)).build();
@@ -71,13 +80,16 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
             if (request.getMessagesCount() == 0) {
                 throw GrpcStatuses.invalidArgument("messages must not be empty");
             }
+            // before anything is copied or rendered: the cost of what follows grows with these sizes
+            limits.checkMessages(request.getMessagesList());
             var messages = request.getMessagesList().stream().map(m -> {
                 if (!ROLES.contains(m.getRole())) {
                     throw GrpcStatuses.invalidArgument("unknown role '" + m.getRole() + "'; expected one of " + ROLES);
                 }
                 return new ModelTokenizer.Message(m.getRole(), text(m.getContent()));
             }).toList();
-            TokenCache.ChatPrompt chat = cache.chatPrompt(tokenizer, messages, request.getAddGenerationPrompt());
+            TokenCache.ChatPrompt chat = cache.chatPrompt(tokenizer, messages, request.getAddGenerationPrompt(),
+                    limits.progressOfCurrentCall());
             return ApplyChatTemplateResponse.newBuilder().setPrompt(chat.prompt())
                     .addAllTokenIds(Arrays.stream(chat.tokenIds()).boxed().toList()).build();
         });
@@ -153,6 +165,11 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
             }
         }
         return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Calls stopped because their caller was gone (for tests and the metric's readers). */
+    double abandonedCalls() {
+        return limits.abandonedCalls();
     }
 
     private static <T> void answer(StreamObserver<T> responses, java.util.function.Supplier<T> call) {

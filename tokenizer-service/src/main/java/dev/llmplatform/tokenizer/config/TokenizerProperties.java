@@ -8,10 +8,25 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param registryTarget    gRPC target of the model registry, whose models' tokenizers this service loads
  * @param loadRetryInterval how long to wait before asking the registry again when it is not up yet
  * @param maxTextChars      longest text accepted in one call; longer is INVALID_ARGUMENT, not an out-of-memory
+ * @param limits            bounds on the work one call may ask for, checked before any work starts
  */
 @ConfigurationProperties("tokenizer")
 public record TokenizerProperties(
         @DefaultValue("static://127.0.0.1:9091") String registryTarget,
         @DefaultValue("2s") Duration loadRetryInterval,
-        @DefaultValue("1000000") int maxTextChars) {
+        @DefaultValue("1000000") int maxTextChars,
+        @DefaultValue Limits limits) {
+
+    /**
+     * Beyond these a call is INVALID_ARGUMENT, so that one request cannot keep the tokenizer busy for long.
+     *
+     * @param maxMessages   messages in one ApplyChatTemplate call
+     * @param maxCharacters characters in one call: the text, or all messages' roles and contents together
+     * @param maxTokens     token ids one call may produce (Tokenize, CountTokens, ApplyChatTemplate) or take (Detokenize)
+     */
+    public record Limits(
+            @DefaultValue("4096") int maxMessages,
+            @DefaultValue("2000000") long maxCharacters,
+            @DefaultValue("1000000") int maxTokens) {
+    }
 }

@@ -49,14 +49,25 @@ public class TokenCache {
     }
 
     public int[] encode(ModelTokenizer tokenizer, String text, boolean addSpecial) {
-        int[] ids = (int[]) lookup(new EncodeKey(tokenizer, text, addSpecial), () -> tokenizer.encode(text, addSpecial));
+        return encode(tokenizer, text, addSpecial, Progress.NONE);
+    }
+
+    /** @param progress watches a computation on a miss; work it stops is not cached */
+    public int[] encode(ModelTokenizer tokenizer, String text, boolean addSpecial, Progress progress) {
+        int[] ids = (int[]) lookup(new EncodeKey(tokenizer, text, addSpecial), () -> tokenizer.encode(text, addSpecial, progress));
         return ids.clone();
     }
 
     public ChatPrompt chatPrompt(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, boolean addGenerationPrompt) {
+        return chatPrompt(tokenizer, messages, addGenerationPrompt, Progress.NONE);
+    }
+
+    /** @param progress watches a computation on a miss; work it stops is not cached */
+    public ChatPrompt chatPrompt(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, boolean addGenerationPrompt,
+                                 Progress progress) {
         var cached = (ChatPrompt) lookup(new ChatKey(tokenizer, List.copyOf(messages), addGenerationPrompt), () -> {
-            String prompt = tokenizer.applyChatTemplate(messages, addGenerationPrompt);
-            return new ChatPrompt(prompt, tokenizer.encode(prompt, true));
+            String prompt = tokenizer.applyChatTemplate(messages, addGenerationPrompt, progress);
+            return new ChatPrompt(prompt, tokenizer.encode(prompt, true, progress));
         });
         return new ChatPrompt(cached.prompt(), cached.tokenIds().clone());
     }

@@ -6,6 +6,8 @@ import de.kherud.llama.TokenizerAccess;
 import de.kherud.llama.args.LogFormat;
 import dev.llmplatform.commons.gguf.GgufMetadata;
 import dev.llmplatform.tokenizer.domain.ModelTokenizer;
+import dev.llmplatform.tokenizer.domain.PiecewiseEncoding;
+import dev.llmplatform.tokenizer.domain.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,7 +60,12 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
 
     @Override
     public int[] encode(String text, boolean addSpecial) {
-        int[] ids = model.encode(text);
+        return encode(text, addSpecial, Progress.NONE);
+    }
+
+    @Override
+    public int[] encode(String text, boolean addSpecial, Progress progress) {
+        int[] ids = PiecewiseEncoding.encode(model::encode, text, progress);
         if (addSpecial && addBos && bosId >= 0 && (ids.length == 0 || ids[0] != bosId)) {
             int[] withBos = new int[ids.length + 1];
             withBos[0] = bosId;
@@ -68,6 +75,11 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
         return ids;
     }
 
+    /** The whole text in one native call, whose cost grows with its length times its special tokens: for tests. */
+    int[] encodeInOneCall(String text) {
+        return model.encode(text);
+    }
+
     @Override
     public byte[] decodeBytes(int[] tokenIds) {
         return TokenizerAccess.decodeBytes(model, tokenIds);
@@ -75,8 +87,19 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
 
     @Override
     public String applyChatTemplate(List<Message> messages, boolean addGenerationPrompt) {
+        return applyChatTemplate(messages, addGenerationPrompt, Progress.NONE);
+    }
+
+    @Override
+    public String applyChatTemplate(List<Message> messages, boolean addGenerationPrompt, Progress progress) {
         ArrayNode array = JSON.createArrayNode();
-        messages.forEach(m -> array.addObject().put("role", m.role()).put("content", m.content()));
+        for (int i = 0; i < messages.size(); i++) {
+            if (i % 256 == 0) {
+                progress.check(0);
+            }
+            array.addObject().put("role", messages.get(i).role()).put("content", messages.get(i).content());
+        }
+        progress.check(0);
         synchronized (templateLock) {
             return TokenizerAccess.applyTemplate(model, JSON.writeValueAsString(array), addGenerationPrompt);
         }

@@ -10,8 +10,6 @@ import dev.llmplatform.proto.v1.LoadModelRequest;
 import dev.llmplatform.proto.v1.LoadModelResponse;
 import dev.llmplatform.proto.v1.LoadReport;
 import dev.llmplatform.proto.v1.LoadedModel;
-import dev.llmplatform.proto.v1.Model;
-import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.UnloadModelRequest;
 import dev.llmplatform.proto.v1.UnloadModelResponse;
 import dev.llmplatform.proto.v1.Usage;
@@ -24,6 +22,7 @@ import dev.llmplatform.worker.cpu.config.WorkerProperties;
 import dev.llmplatform.worker.cpu.domain.GenerationEngine;
 import dev.llmplatform.worker.cpu.domain.GenerationOutcome;
 import dev.llmplatform.worker.cpu.domain.GenerationRequest;
+import dev.llmplatform.worker.cpu.domain.LoadOutcome;
 import dev.llmplatform.worker.cpu.domain.LoadTracker;
 import dev.llmplatform.worker.cpu.domain.LoadedModels;
 import dev.llmplatform.worker.cpu.infra.ModelLoader;
@@ -34,8 +33,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -195,23 +192,25 @@ public class InferenceWorkerGrpcService extends InferenceWorkerGrpc.InferenceWor
 
     @Override
     public void loadModel(LoadModelRequest request, StreamObserver<LoadModelResponse> responses) {
-        if (request.getModel().isBlank() || !request.getArtifactUri().startsWith("file:")) {
-            responses.onError(GrpcStatuses.invalidArgument("model and a file: artifact_uri are required"));
+        if (request.getModel().isBlank()) {
+            responses.onError(GrpcStatuses.invalidArgument("model is required"));
             return;
         }
-        Path file = Path.of(java.net.URI.create(request.getArtifactUri()));
-        if (!Files.isRegularFile(file)) {
-            responses.onError(GrpcStatuses.notFound("artifact " + file + " does not exist on worker " + properties.workerId()));
-            return;
+        switch (loader.loadRegistered(request.getModel(), request.getArtifactUri(), request.getSha256(), request.getContextLength())) {
+            case LoadOutcome.Loaded(long millis) -> {
+                responses.onNext(LoadModelResponse.newBuilder().setModel(request.getModel()).setLoadMillis(millis).build());
+                responses.onCompleted();
+            }
+            case LoadOutcome.Refused(String detail) -> {
+                // the same answer whatever the reason: whether a path exists, is readable or matches is not the caller's to learn
+                log.warn("LoadModel of '{}' (artifact_uri '{}') refused: {}", request.getModel(), request.getArtifactUri(), detail);
+                responses.onError(notRegistered(request.getModel()));
+            }
         }
-        try {
-            long millis = loader.load(Model.newBuilder().setId(request.getModel()).setContextLength(request.getContextLength()).build(),
-                    ModelArtifact.newBuilder().setVariantId("cpu").setUri(request.getArtifactUri()).setSha256(request.getSha256()).build());
-            responses.onNext(LoadModelResponse.newBuilder().setModel(request.getModel()).setLoadMillis(millis).build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcStatuses.failedPrecondition(e.getMessage()));
-        }
+    }
+
+    static io.grpc.StatusRuntimeException notRegistered(String model) {
+        return GrpcStatuses.notFound("model '" + model + "' is not a registered artifact or failed verification");
     }
 
     @Override

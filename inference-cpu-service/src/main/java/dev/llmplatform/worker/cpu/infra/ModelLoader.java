@@ -10,6 +10,7 @@ import dev.llmplatform.proto.v1.ModelEvent;
 import dev.llmplatform.worker.cpu.config.WorkerProperties;
 import dev.llmplatform.worker.cpu.domain.DrainingEngine;
 import dev.llmplatform.worker.cpu.domain.GenerationEngine;
+import dev.llmplatform.worker.cpu.domain.LoadOutcome;
 import dev.llmplatform.worker.cpu.domain.LoadedModels;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -47,6 +48,8 @@ public class ModelLoader implements AutoCloseable {
     private final MeterRegistry meters;
     /** Why the current production variant of a model is not served, by model id. */
     private final Map<String, String> refused = new ConcurrentHashMap<>();
+    /** What the registry last said about each model: the only source LoadModel may load from. */
+    private final Map<String, Model> registered = new ConcurrentHashMap<>();
     private volatile String notReadyReason = "loading models from the registry";
     private volatile RegistryWatch watch;
 
@@ -83,6 +86,11 @@ public class ModelLoader implements AutoCloseable {
 
     void onModelEvent(ModelEvent event) {
         String modelId = event.getModelId();
+        if (event.hasModel()) {
+            registered.put(modelId, event.getModel());
+        } else {
+            registered.remove(modelId);
+        }
         Optional<ModelArtifact> wanted = event.hasModel() && !"embedding".equals(event.getModel().getTask())
                 ? RegistryModels.gguf(event.getModel(), DeviceClass.DEVICE_CLASS_CPU)
                 : Optional.empty();
@@ -110,6 +118,33 @@ public class ModelLoader implements AutoCloseable {
             refused.put(modelId, reason);
             log.error("Not serving the production version of {}: {}{}", modelId, reason,
                     models.get(modelId).map(old -> "; version " + old.version() + " keeps serving").orElse(""));
+        }
+    }
+
+    /**
+     * LoadModel: loads a chat model's artifact that the registry lists (the production CPU GGUF, or the one of any
+     * registered version whose URI the request gives exactly), after checking the file's SHA-256 against the
+     * registry's. Nothing else is loaded, whatever the request names.
+     *
+     * @param contextLength an upper bound on the registry's context length; 0 for none
+     */
+    public LoadOutcome loadRegistered(String modelId, String artifactUri, String sha256, int contextLength) {
+        Model model = registered.get(modelId);
+        if (model == null || "embedding".equals(model.getTask())) {
+            return new LoadOutcome.Refused("the registry lists no chat model '" + modelId + "'");
+        }
+        Optional<ModelArtifact> artifact = RegisteredArtifacts.resolve(model, artifactUri, sha256);
+        if (artifact.isEmpty()) {
+            return new LoadOutcome.Refused("no registered CPU GGUF artifact of '" + modelId + "' with a checksum matches uri '"
+                    + artifactUri + "' sha256 '" + sha256 + "'");
+        }
+        ModelArtifact chosen = contextLength > 0 && (artifact.get().getContextLength() == 0 || contextLength < artifact.get().getContextLength())
+                ? artifact.get().toBuilder().setContextLength(contextLength).build()
+                : artifact.get();
+        try {
+            return new LoadOutcome.Loaded(load(model, chosen));
+        } catch (RuntimeException e) {
+            return new LoadOutcome.Refused(String.valueOf(e.getMessage()));
         }
     }
 

@@ -11,8 +11,6 @@ import dev.llmplatform.proto.v1.LoadModelRequest;
 import dev.llmplatform.proto.v1.LoadModelResponse;
 import dev.llmplatform.proto.v1.LoadReport;
 import dev.llmplatform.proto.v1.LoadedModel;
-import dev.llmplatform.proto.v1.Model;
-import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.UnloadModelRequest;
 import dev.llmplatform.proto.v1.UnloadModelResponse;
 import dev.llmplatform.proto.v1.Usage;
@@ -25,6 +23,7 @@ import dev.llmplatform.worker.gpu.config.GpuWorkerProperties;
 import dev.llmplatform.worker.gpu.domain.GenerationEngine;
 import dev.llmplatform.worker.gpu.domain.GenerationOutcome;
 import dev.llmplatform.worker.gpu.domain.GenerationRequest;
+import dev.llmplatform.worker.gpu.domain.LoadOutcome;
 import dev.llmplatform.worker.gpu.domain.LoadedModels;
 import dev.llmplatform.worker.gpu.infra.ComputeBackend;
 import dev.llmplatform.worker.gpu.infra.GpuProbe;
@@ -35,11 +34,11 @@ import dev.llmplatform.worker.gpu.infra.WorkerMetrics;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
 /**
@@ -50,6 +49,7 @@ import org.springframework.stereotype.Service;
 @Service
 public class GpuWorkerGrpcService extends InferenceWorkerGrpc.InferenceWorkerImplBase {
 
+    private static final Logger log = LoggerFactory.getLogger(GpuWorkerGrpcService.class);
     private static final long MIB = 1024L * 1024L;
 
     private final GpuWorkerProperties properties;
@@ -168,22 +168,20 @@ public class GpuWorkerGrpcService extends InferenceWorkerGrpc.InferenceWorkerImp
             responses.onError(unavailable());
             return;
         }
-        if (request.getModel().isBlank() || !request.getArtifactUri().startsWith("file:")) {
-            responses.onError(GrpcStatuses.invalidArgument("model and a file: artifact_uri are required"));
+        if (request.getModel().isBlank()) {
+            responses.onError(GrpcStatuses.invalidArgument("model is required"));
             return;
         }
-        Path file = Path.of(java.net.URI.create(request.getArtifactUri()));
-        if (!Files.isRegularFile(file)) {
-            responses.onError(GrpcStatuses.notFound("artifact " + file + " does not exist on worker " + properties.workerId()));
-            return;
-        }
-        try {
-            var took = loader.load(Model.newBuilder().setId(request.getModel()).setContextLength(request.getContextLength()).build(),
-                    ModelArtifact.newBuilder().setVariantId("gpu").setUri(request.getArtifactUri()).setSha256(request.getSha256()).build());
-            responses.onNext(LoadModelResponse.newBuilder().setModel(request.getModel()).setLoadMillis(took.toMillis()).build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcStatuses.failedPrecondition(e.getMessage()));
+        switch (loader.loadRegistered(request.getModel(), request.getArtifactUri(), request.getSha256(), request.getContextLength())) {
+            case LoadOutcome.Loaded(long millis) -> {
+                responses.onNext(LoadModelResponse.newBuilder().setModel(request.getModel()).setLoadMillis(millis).build());
+                responses.onCompleted();
+            }
+            case LoadOutcome.Refused(String detail) -> {
+                // the same answer whatever the reason: whether a path exists, is readable or matches is not the caller's to learn
+                log.warn("LoadModel of '{}' (artifact_uri '{}') refused: {}", request.getModel(), request.getArtifactUri(), detail);
+                responses.onError(GrpcStatuses.notFound("model '" + request.getModel() + "' is not a registered artifact or failed verification"));
+            }
         }
     }
 

@@ -23,7 +23,13 @@ public class ComputeBackend {
         record Usable(LlamaLibrary library, String device, boolean gpu) implements Choice {
         }
 
-        record Unusable(String reason) implements Choice {
+        /**
+         * @param code   what is missing, for machines: {@code no-gpu}, {@code no-native-build},
+         *               {@code native-load-failed}, {@code no-cuda-runtime}
+         * @param reason the same in words, without host paths (it is shown on the health page and in load reports;
+         *               the paths are in the worker's log)
+         */
+        record Unusable(String code, String reason) implements Choice {
         }
     }
 
@@ -33,7 +39,8 @@ public class ComputeBackend {
         this.choice = choose(probe.discover(), properties);
         switch (choice) {
             case Choice.Usable usable -> log.info("Computing on {}", usable.device());
-            case Choice.Unusable unusable -> log.warn("Not ready, and staying so: {}", unusable.reason());
+            case Choice.Unusable unusable -> log.warn("Not ready, and staying so ({}): {} (worker.native-dir: {})",
+                    unusable.code(), unusable.reason(), properties.nativeDir().toAbsolutePath());
         }
     }
 
@@ -43,17 +50,18 @@ public class ComputeBackend {
 
     static Choice choose(GpuProbe.Discovery discovery, GpuWorkerProperties properties) {
         if (discovery instanceof GpuProbe.Discovery.NotFound(String reason) && !properties.allowCpuFallback()) {
-            return new Choice.Unusable(reason + "; a GPU worker takes no work without a GPU");
+            return new Choice.Unusable("no-gpu", reason + "; a GPU worker takes no work without a GPU");
         }
         if (!Files.isDirectory(properties.nativeDir())) {
-            return new Choice.Unusable("the llama.cpp CUDA build is not in " + properties.nativeDir().toAbsolutePath()
+            return new Choice.Unusable("no-native-build", "the llama.cpp CUDA build is not in worker.native-dir"
                     + " (build the module, or run tools/gpu/fetch-llama-cuda.sh)");
         }
         LlamaLibrary library;
         try {
             library = LlamaLibrary.load(properties.nativeDir());
         } catch (RuntimeException e) {
-            return new Choice.Unusable("cannot load llama.cpp from " + properties.nativeDir() + ": " + e.getMessage());
+            log.warn("Cannot load llama.cpp from {}", properties.nativeDir().toAbsolutePath(), e);
+            return new Choice.Unusable("native-load-failed", "cannot load llama.cpp from worker.native-dir (see the worker's log)");
         }
         var gpus = library.devices().stream().filter(LlamaLibrary.Device::isGpu).toList();
         if (!gpus.isEmpty()) {
@@ -62,7 +70,7 @@ public class ComputeBackend {
         if (properties.allowCpuFallback()) {
             return new Choice.Usable(library, "CPU fallback (worker.allow-cpu-fallback=true): " + library.systemInfo(), false);
         }
-        return new Choice.Unusable(((GpuProbe.Discovery.Found) discovery).gpus().size()
+        return new Choice.Unusable("no-cuda-runtime", ((GpuProbe.Discovery.Found) discovery).gpus().size()
                 + " GPU(s) found, but llama.cpp's CUDA back end did not load (it needs libcudart.so.13, libcublas.so.13 "
                 + "and libcuda.so.1 on the library path; see docs/gpu-worker.md)");
     }

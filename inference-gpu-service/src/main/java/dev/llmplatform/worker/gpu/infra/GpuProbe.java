@@ -48,7 +48,7 @@ public class GpuProbe {
             List<Gpu> gpus = parse(output);
             return gpus.isEmpty() ? new Discovery.NotFound("nvidia-smi lists no GPU") : new Discovery.Found(gpus);
         } catch (IOException e) {
-            return new Discovery.NotFound("no NVIDIA driver on this machine (" + properties.nvidiaSmi() + " not found)");
+            return new Discovery.NotFound("no NVIDIA driver on this machine (worker.nvidia-smi not found)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Discovery.NotFound("interrupted while asking nvidia-smi");

@@ -34,7 +34,9 @@ public class GpuReadiness implements HealthIndicator {
 
     @Override
     public Health health() {
-        var health = ready() ? Health.up() : Health.outOfService().withDetail("reason", reason());
+        // no host paths here: the health page is read by more than the operator (the paths are in the log)
+        var health = ready() ? Health.up()
+                : Health.outOfService().withDetail("reason", reason()).withDetail("code", loader.notReadyCode());
         if (backend.choice() instanceof ComputeBackend.Choice.Usable usable) {
             health.withDetail("device", usable.device());
         }

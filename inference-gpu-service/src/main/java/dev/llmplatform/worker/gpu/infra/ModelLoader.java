@@ -14,6 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import dev.llmplatform.proto.v1.GetModelRequest;
+import dev.llmplatform.proto.v1.ModelRegistryGrpc;
+import dev.llmplatform.worker.gpu.domain.LoadOutcome;
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -37,6 +43,8 @@ public class ModelLoader {
     private final WorkerMetrics metrics;
     private final GrpcChannelFactory channels;
     private volatile String notReadyReason = "loading models from the registry";
+    private volatile String notReadyCode = "loading";
+    private volatile Channel registry;
 
     public ModelLoader(GpuWorkerProperties properties, ComputeBackend backend, LoadedModels models, WorkerMetrics metrics,
                        GrpcChannelFactory channels) {
@@ -49,10 +57,18 @@ public class ModelLoader {
 
     /** Why the worker cannot take work now, or empty when it can. */
     public String notReadyReason() {
-        if (backend.choice() instanceof ComputeBackend.Choice.Unusable(String reason)) {
+        if (backend.choice() instanceof ComputeBackend.Choice.Unusable(String code, String reason)) {
             return reason;
         }
         return models.isEmpty() ? notReadyReason : "";
+    }
+
+    /** {@link #notReadyReason()} for machines: the back end's code, {@code loading} or {@code load-failed}; empty when ready. */
+    public String notReadyCode() {
+        if (backend.choice() instanceof ComputeBackend.Choice.Unusable(String code, String reason)) {
+            return code;
+        }
+        return models.isEmpty() ? notReadyCode : "";
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -71,7 +87,9 @@ public class ModelLoader {
                         try {
                             load(model, artifact);
                         } catch (RuntimeException e) {
-                            notReadyReason = "cannot load " + model.getId() + ": " + e.getMessage();
+                            // the detail (paths, checksums) is for the log; the reason shows on the health page
+                            notReadyReason = "cannot load " + model.getId() + " (see the worker's log)";
+                            notReadyCode = "load-failed";
                             log.error("Cannot load model {}: {}", model.getId(), e.getMessage());
                         }
                     });
@@ -93,13 +111,55 @@ public class ModelLoader {
             load(Model.newBuilder().setId(id).build(),
                     ModelArtifact.newBuilder().setVariantId("gguf").setUri(file.toUri().toString()).build());
         } catch (RuntimeException e) {
-            notReadyReason = "cannot load " + file + ": " + e.getMessage();
+            notReadyReason = "cannot load worker.model-file (see the worker's log)";
+            notReadyCode = "load-failed";
             log.error("Cannot load {}: {}", file, e.getMessage());
         }
     }
 
     private static Optional<ModelArtifact> artifactFor(Model model) {
-        return RegistryModels.gguf(model, DeviceClass.DEVICE_CLASS_GPU).or(() -> RegistryModels.gguf(model, DeviceClass.DEVICE_CLASS_CPU));
+        return RegisteredArtifacts.production(model);
+    }
+
+    /**
+     * LoadModel: asks the registry for the model and loads the artifact the request names (the production GGUF for
+     * this worker, or the GGUF of a registered version whose URI the request gives exactly), after checking the
+     * file's SHA-256 against the registry's. Nothing else is loaded, whatever the request names.
+     *
+     * @param contextLength an upper bound on the registry's context length; 0 for none
+     */
+    public LoadOutcome loadRegistered(String modelId, String artifactUri, String sha256, int contextLength) {
+        Model model;
+        try {
+            model = ModelRegistryGrpc.newBlockingStub(registry()).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .getModel(GetModelRequest.newBuilder().setModelId(modelId).build());
+        } catch (StatusRuntimeException e) {
+            return new LoadOutcome.Refused("the registry answered " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+        }
+        if ("embedding".equals(model.getTask())) {
+            return new LoadOutcome.Refused("'" + modelId + "' is an embedding model");
+        }
+        Optional<ModelArtifact> artifact = RegisteredArtifacts.resolve(model, artifactUri, sha256);
+        if (artifact.isEmpty()) {
+            return new LoadOutcome.Refused("no registered GGUF artifact of '" + modelId + "' with a checksum matches uri '"
+                    + artifactUri + "' sha256 '" + sha256 + "'");
+        }
+        int registered = artifact.get().getContextLength() > 0 ? artifact.get().getContextLength() : model.getContextLength();
+        Model sized = contextLength > 0 && (registered == 0 || contextLength < registered)
+                ? model.toBuilder().setContextLength(contextLength).build()
+                : model.toBuilder().setContextLength(registered).build();
+        try {
+            return new LoadOutcome.Loaded(load(sized, artifact.get()).toMillis());
+        } catch (RuntimeException e) {
+            return new LoadOutcome.Refused(String.valueOf(e.getMessage()));
+        }
+    }
+
+    private synchronized Channel registry() {
+        if (registry == null) {
+            registry = channels.createChannel(properties.registryTarget());
+        }
+        return registry;
     }
 
     private void waiting(String reason) {
@@ -107,8 +167,8 @@ public class ModelLoader {
         log.info("Not ready yet: {}", reason);
     }
 
-    /** Loads one artifact onto the compute back end; returns how long it took. */
-    public Duration load(Model model, ModelArtifact artifact) {
+    /** Loads one artifact onto the compute back end, after checking its SHA-256 when given; returns how long it took. */
+    public synchronized Duration load(Model model, ModelArtifact artifact) {
         if (!(backend.choice() instanceof ComputeBackend.Choice.Usable usable)) {
             throw new IllegalStateException(notReadyReason());
         }

@@ -1,6 +1,7 @@
 package dev.llmplatform.worker.gpu.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
@@ -23,6 +24,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +39,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.grpc.test.autoconfigure.LocalGrpcServerPort;
@@ -53,7 +56,6 @@ import org.springframework.test.context.DynamicPropertySource;
         "server.port=0",
         "worker.nvidia-smi=/nonexistent/nvidia-smi",
         "worker.allow-cpu-fallback=true",
-        "worker.registry-target=static://127.0.0.1:1",
         "worker.load-retry-interval=30s",
         "worker.slots=4",
         "worker.context-per-slot=256",
@@ -67,9 +69,13 @@ class GpuWorkerCpuFallbackTest {
     static int[] prompt;
     static String cpuWorkerGreedy;
 
+    static final String REFUSAL = "is not a registered artifact or failed verification";
+
     @DynamicPropertySource
-    static void natives(DynamicPropertyRegistry registry) {
+    static void natives(DynamicPropertyRegistry registry) throws Exception {
         registry.add("worker.native-dir", () -> System.getProperty("llama.cuda.dir", "../.platform/native/llama-cuda/3.22.1"));
+        int registryPort = FakeRegistry.start(GGUF).getPort();
+        registry.add("worker.registry-target", () -> "static://127.0.0.1:" + registryPort);
     }
 
     @BeforeAll
@@ -225,6 +231,30 @@ class GpuWorkerCpuFallbackTest {
                 .isEqualTo(Status.Code.UNIMPLEMENTED);
         assertThat(code(() -> worker.loadModel(LoadModelRequest.newBuilder().setModel("x").setArtifactUri("file:///nonexistent.gguf").build())))
                 .isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    @Order(7)
+    void loadModelRefusesAnythingButARegisteredVerifiedArtifactWithOneAnswer(@TempDir Path dir) throws Exception {
+        Path copyOfTheModel = Files.copy(GGUF, dir.resolve("copy.gguf"));
+        List<LoadModelRequest> refused = List.of(
+                LoadModelRequest.newBuilder().setModel("tiny-kjv-chat").setArtifactUri("file:///etc/hostname").build(),
+                LoadModelRequest.newBuilder().setModel("tiny-kjv-chat").setArtifactUri(copyOfTheModel.toUri().toString()).build(),
+                LoadModelRequest.newBuilder().setModel("tiny-kjv-chat").setArtifactUri("file:///nonexistent/model.gguf").build(),
+                LoadModelRequest.newBuilder().setModel("tiny-kjv-chat").setArtifactUri(GGUF.toUri().toString()).setSha256("0".repeat(64)).build(),
+                // registered, but its file does not have the registry's checksum
+                LoadModelRequest.newBuilder().setModel("tiny-kjv-chat").setArtifactUri(FakeRegistry.TAMPERED_URI).build(),
+                LoadModelRequest.newBuilder().setModel("unregistered").setArtifactUri(GGUF.toUri().toString()).build());
+
+        for (LoadModelRequest request : refused) {
+            assertThatThrownBy(() -> worker.loadModel(request)).as(request.getArtifactUri())
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+                        assertThat(e.getStatus().getDescription()).isEqualTo("model '" + request.getModel() + "' " + REFUSAL);
+                    });
+        }
+        assertThat(worker.loadModel(LoadModelRequest.newBuilder().setModel("tiny-kjv-chat").build()).getModel())
+                .as("the registered model still loads").isEqualTo("tiny-kjv-chat");
     }
 
     private static Status.Code code(Runnable call) {

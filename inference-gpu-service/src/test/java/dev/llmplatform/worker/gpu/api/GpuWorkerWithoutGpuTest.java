@@ -101,7 +101,8 @@ class GpuWorkerWithoutGpuTest {
                     .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
 
             assertThat(response.statusCode()).isEqualTo(503);
-            assertThat(response.body()).contains("OUT_OF_SERVICE").contains("no NVIDIA driver");
+            assertThat(response.body()).contains("OUT_OF_SERVICE").contains("no NVIDIA driver").contains("\"code\":\"no-gpu\"")
+                    .as("no host paths on the health page").doesNotContain("/nonexistent").doesNotContain("llama-cuda");
         }
     }
 }

@@ -44,10 +44,12 @@ class ComputeBackendTest {
     }
 
     @Test
-    void missingNativesAreNamedWithTheWayToGetThem() {
-        var choice = ComputeBackend.choose(NO_DRIVER, GpuWorkerProperties.of("gpu-0", "nvidia-smi", Path.of("/nonexistent"), true));
+    void missingNativesAreNamedWithTheWayToGetThemButNotWithTheHostPath() {
+        var choice = ComputeBackend.choose(NO_DRIVER, GpuWorkerProperties.of("gpu-0", "nvidia-smi", Path.of("/nonexistent/natives"), true));
 
-        assertThat(choice).isInstanceOfSatisfying(ComputeBackend.Choice.Unusable.class,
-                u -> assertThat(u.reason()).contains("fetch-llama-cuda.sh"));
+        assertThat(choice).isInstanceOfSatisfying(ComputeBackend.Choice.Unusable.class, u -> {
+            assertThat(u.code()).isEqualTo("no-native-build");
+            assertThat(u.reason()).contains("fetch-llama-cuda.sh").contains("worker.native-dir").doesNotContain("/nonexistent");
+        });
     }
 }
