@@ -16,7 +16,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
-/** With keys configured: /v1 wants an API key, /admin an admin key, /actuator nothing. */
+/** With keys configured: /v1 wants an API key, /admin an admin key; the actuator lives on the management port. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"gateway.api-keys=sk-one,sk-two", "gateway.admin-keys=adm-one",
                 // a hashed key without the admin scope, and one with only the admin scope
@@ -100,12 +100,20 @@ class AuthenticationTest {
                 .expectStatus().isUnauthorized();
     }
 
+    @org.springframework.boot.test.web.server.LocalManagementPort
+    int managementPort;
+
     @Test
-    void leavesOnlyTheHealthProbesOpen() {
-        http.get().uri("/actuator/health").exchange().expectStatus().isOk();
-        http.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
+    void servesProbesAndMetricsOnlyOnTheManagementPort() {
+        // the public port: no metrics (key names, per-key counts) for anyone, whatever the key
         http.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized();
-        http.get().uri("/actuator/prometheus").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isOk();
+        http.get().uri("/actuator/prometheus").header(HttpHeaders.AUTHORIZATION, "Bearer sk-one").exchange().expectStatus().isNotFound();
+        // the management port (loopback, or TLS with Prometheus's certificate in a deployment): probes and metrics
+        var management = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + managementPort).build();
+        management.get().uri("/actuator/health").exchange().expectStatus().isOk();
+        management.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
+        management.get().uri("/actuator/prometheus").exchange().expectStatus().isOk();
+        management.get().uri("/actuator/env").exchange().expectStatus().isNotFound();
     }
 
     @Test

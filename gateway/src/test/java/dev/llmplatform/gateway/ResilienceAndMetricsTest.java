@@ -143,8 +143,13 @@ class ResilienceAndMetricsTest {
         return http.post().uri(uri).contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange();
     }
 
+    @org.springframework.boot.test.web.server.LocalManagementPort
+    int managementPort;
+
     private String scrape() {
-        return http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
+        return WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + managementPort)
+                .codecs(c -> c.defaultCodecs().maxInMemorySize(16 * 1024 * 1024)).build()
+                .get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
                 .expectBody(String.class).returnResult().getResponseBody();
     }
 }

@@ -91,6 +91,7 @@ abstract class SharedBudgetAcrossReplicasSpec {
         // command-line arguments, so that they win over application.yml as a deployment's settings would
         var context = new SpringApplicationBuilder(GatewayApplication.class).run(
                 "--server.port=0",
+                "--management.server.port=0",
                 "--server.address=127.0.0.1",
                 "--server.shutdown=immediate", // the held stream must not delay closing
                 "--gateway.scheduler-target=" + scheduler.target(),

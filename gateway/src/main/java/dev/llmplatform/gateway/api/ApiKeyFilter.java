@@ -1,7 +1,6 @@
 package dev.llmplatform.gateway.api;
 
 import dev.llmplatform.gateway.domain.ApiKey;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
@@ -33,14 +32,21 @@ public class ApiKeyFilter implements WebFilter {
     private final ApiKeys keys;
     private final AuthFailureThrottle throttle;
     private final ClientAddress clients;
-    private final int managementPort;
+    /** The port the management server actually bound (it may be chosen at random), -1 while it has none of its own. */
+    private volatile int managementPort = -1;
 
-    public ApiKeyFilter(ApiKeys keys, AuthFailureThrottle throttle, ClientAddress clients,
-                        @Value("${management.server.port:-1}") int managementPort, @Value("${server.port:8080}") int serverPort) {
+    public ApiKeyFilter(ApiKeys keys, AuthFailureThrottle throttle, ClientAddress clients) {
         this.keys = keys;
         this.throttle = throttle;
         this.clients = clients;
-        this.managementPort = managementPort == serverPort ? -1 : managementPort; // the same port: nothing is exempt
+    }
+
+    /** The management server starts in a child context whose events reach this one. */
+    @org.springframework.context.event.EventListener
+    void onWebServerStarted(org.springframework.boot.web.server.context.WebServerInitializedEvent event) {
+        if ("management".equals(event.getApplicationContext().getServerNamespace())) {
+            managementPort = event.getWebServer().getPort();
+        }
     }
 
     /** The key the request was authenticated with; null only for the open health probes (and a refused request). */

@@ -35,7 +35,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 @ExtendWith(OutputCaptureExtension.class)
 class ConnectionGuardTest {
 
-    static final String HEALTH = "GET /actuator/health/liveness HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    /** The cheapest request the public port answers by itself: a 401 for the missing key. */
+    static final String HEALTH = "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
     @LocalServerPort
     int port;
@@ -53,7 +54,7 @@ class ConnectionGuardTest {
     void closesASlowLorisThatNeverCompletesItsHead(CapturedOutput output) throws IOException {
         try (Socket loris = connect()) {
             OutputStream out = loris.getOutputStream();
-            out.write("GET /actuator/health/liveness HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.ISO_8859_1));
             long start = System.nanoTime();
             boolean closed = false;
             // one header byte every 200 ms (bounded: at most 40 bytes, 8 s): the idle timeout never fires, the head timeout must
@@ -66,7 +67,7 @@ class ConnectionGuardTest {
                     closed = true;
                 }
                 if (i == 1) {
-                    assertThat(RawHttp.exchange(port, HEALTH).status()).as("another connection meanwhile").isEqualTo(200);
+                    assertThat(RawHttp.exchange(port, HEALTH).status()).as("another connection meanwhile").isEqualTo(401);
                 }
             }
             assertThat(closed).isTrue();
@@ -87,9 +88,9 @@ class ConnectionGuardTest {
     void closesAKeptAliveConnectionAfterTheIdleTimeoutAndServesIt() throws IOException {
         try (Socket kept = connect()) {
             for (int i = 0; i < 2; i++) { // two requests on one connection: the head timeout re-arms without closing it
-                kept.getOutputStream().write("GET /actuator/health/liveness HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                kept.getOutputStream().write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                         .getBytes(StandardCharsets.ISO_8859_1));
-                assertThat(readOneResponse(kept.getInputStream())).startsWith("HTTP/1.1 200");
+                assertThat(readOneResponse(kept.getInputStream())).startsWith("HTTP/1.1 401");
             }
             assertThat(isClosed(kept, 6_000)).as("closed after the idle timeout").isTrue();
         }
@@ -116,7 +117,7 @@ class ConnectionGuardTest {
             }
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> ((ConnectionGuard) guard).open() == 0);
-        assertThat(RawHttp.exchange(port, HEALTH).status()).isEqualTo(200);
+        assertThat(RawHttp.exchange(port, HEALTH).status()).isEqualTo(401);
         assertQuiet(output);
     }
 
