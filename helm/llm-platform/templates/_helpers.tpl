@@ -111,8 +111,9 @@ Parameters (a dict):
   root          the top-level context ($)
   component     the component name (gateway, model-registry, ...): the container's name and the resources' suffix
   values        the component's values (.Values.gateway, ...)
-  httpPort      HTTP port: actuator, probes, metrics
+  httpPort      HTTP port (the gateway's public API; an internal service's REST, mutual TLS)
   grpcPort      gRPC port, 0 for none
+  managementPort  the management port (management.server.port): health probes and /actuator/prometheus, TLS
   env           the component's own environment, a rendered YAML list (may be empty)
   podLabels     optional dict of extra pod labels (worker role and pool)
   replicas      optional: false leaves spec.replicas out (an autoscaler owns it)
@@ -126,6 +127,7 @@ Parameters (a dict):
 {{- $ctx := dict "root" $root "component" .component }}
 {{- $shutdown := include "llm-platform.shutdown" (dict "root" $root "values" $v "component" .component) | fromYaml }}
 {{- $config := include "llm-platform.componentConfig" (dict "root" $root "values" $v "component" .component) }}
+{{- $tlsDir := include "llm-platform.tls.mountPath" $root }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -156,7 +158,9 @@ spec:
         {{- if $root.Values.prometheusAnnotations }}
         prometheus.io/scrape: "true"
         prometheus.io/path: /actuator/prometheus
-        prometheus.io/port: {{ .httpPort | quote }}
+        prometheus.io/port: {{ .managementPort | quote }}
+        # the scraper must present the "prometheus" certificate of the platform CA (tls.* values)
+        prometheus.io/scheme: https
         {{- end }}
         {{- with $v.podAnnotations }}
         {{- toYaml . | nindent 8 }}
@@ -188,6 +192,9 @@ spec:
               containerPort: {{ .grpcPort }}
               protocol: TCP
             {{- end }}
+            - name: management
+              containerPort: {{ .managementPort }}
+              protocol: TCP
           env:
             {{- with $root.Values.commonEnv }}
             {{- toYaml . | nindent 12 }}
@@ -219,6 +226,33 @@ spec:
               value: graceful
             - name: SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE
               value: {{ printf "%vs" $shutdown.shutdownTimeoutSeconds | quote }}
+            # The internal plane (docs/kubernetes.md): this service's certificate, key and the platform CA from its
+            # Secret; mutual TLS on gRPC and internal HTTP ports, TLS on the management port.
+            - name: PLATFORM_SECURITY_TLSCERTIFICATE
+              value: {{ printf "%s/tls.crt" $tlsDir | quote }}
+            - name: PLATFORM_SECURITY_TLSPRIVATEKEY
+              value: {{ printf "%s/tls.key" $tlsDir | quote }}
+            - name: PLATFORM_SECURITY_TLSCA
+              value: {{ printf "%s/ca.crt" $tlsDir | quote }}
+            # Every port binds to loopback unless told otherwise: in a pod, to the pod's addresses.
+            - name: SERVER_ADDRESS
+              value: 0.0.0.0
+            {{- if .grpcPort }}
+            - name: SPRING_GRPC_SERVER_ADDRESS
+              value: 0.0.0.0
+            {{- end }}
+            - name: MANAGEMENT_SERVER_ADDRESS
+              value: 0.0.0.0
+            - name: MANAGEMENT_SERVER_PORT
+              value: {{ .managementPort | quote }}
+            # Health answers without a client certificate (the kubelet's HTTPS probes); /actuator/prometheus only
+            # the platform CA's "prometheus" identity (MetricsAccess).
+            - name: MANAGEMENT_SERVER_SSL_ENABLED
+              value: "true"
+            - name: MANAGEMENT_SERVER_SSL_BUNDLE
+              value: platform
+            - name: MANAGEMENT_SERVER_SSL_CLIENTAUTH
+              value: want
             {{- with .env }}
             {{- . | trim | nindent 12 }}
             {{- end }}
@@ -228,20 +262,23 @@ spec:
           startupProbe:
             httpGet:
               path: /actuator/health/liveness
-              port: http
+              port: management
+              scheme: HTTPS
             periodSeconds: {{ $root.Values.probes.startup.periodSeconds }}
             failureThreshold: {{ $root.Values.probes.startup.failureThreshold }}
           livenessProbe:
             httpGet:
               path: /actuator/health/liveness
-              port: http
+              port: management
+              scheme: HTTPS
             periodSeconds: {{ $root.Values.probes.liveness.periodSeconds }}
             timeoutSeconds: {{ $root.Values.probes.liveness.timeoutSeconds }}
             failureThreshold: {{ $root.Values.probes.liveness.failureThreshold }}
           readinessProbe:
             httpGet:
               path: /actuator/health/readiness
-              port: http
+              port: management
+              scheme: HTTPS
             periodSeconds: {{ $root.Values.probes.readiness.periodSeconds }}
             timeoutSeconds: {{ $root.Values.probes.readiness.timeoutSeconds }}
             failureThreshold: {{ $root.Values.probes.readiness.failureThreshold }}
@@ -265,6 +302,9 @@ spec:
             # Writable /tmp under a read-only root: native libraries (llama.cpp, Netty) are unpacked there.
             - name: tmp
               mountPath: /tmp
+            - name: tls
+              mountPath: {{ $tlsDir }}
+              readOnly: true
             {{- with (get . "volumeMounts") }}
             {{- . | trim | nindent 12 }}
             {{- end }}
@@ -272,6 +312,11 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: 512Mi
+        - name: tls
+          secret:
+            secretName: {{ include "llm-platform.tls.secretName" (dict "root" $root "identity" .component) }}
+            # 0440: the key is readable by the pod's group (fsGroup) only
+            defaultMode: 288
         {{- with (get . "volumes") }}
         {{- . | trim | nindent 8 }}
         {{- end }}
@@ -386,4 +431,28 @@ spec:
   selector:
     matchLabels:
       {{- include "llm-platform.selectorLabels" $ctx | nindent 6 }}
+{{- end }}
+
+{{/*
+Headless Service of a component's management port, for its ServiceMonitor only (the component's own Service keeps
+to the ports its callers use). Parameters: root, component, managementPort.
+*/}}
+{{- define "llm-platform.metricsService" -}}
+{{- $ctx := dict "root" .root "component" .component }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ printf "%s-metrics" (include "llm-platform.componentName" $ctx) | trunc 63 | trimSuffix "-" }}
+  labels:
+    {{- include "llm-platform.labels" $ctx | nindent 4 }}
+    llm-platform/metrics: "true"
+spec:
+  clusterIP: None
+  selector:
+    {{- include "llm-platform.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: management
+      port: {{ .managementPort }}
+      targetPort: management
+      protocol: TCP
 {{- end }}

@@ -166,6 +166,7 @@ class ChartSemanticsTest {
                         R + "inference-cpu-service", R + "inference-gpu-service", R + "model-registry",
                         R + "postgresql", R + "redis");
         assertThat(Yamls.list(rendered.only("NetworkPolicy", R + "gateway"), "spec.ingress"))
+                .filteredOn(rule -> Yamls.list(rule, "ports").stream().anyMatch(p -> "http".equals(p.get("port"))))
                 .singleElement().satisfies(rule -> assertThat(rule).doesNotContainKey("from"));
         assertThat(callers(rendered, "inference-cpu-service", "grpc")).containsExactly("scheduler-service");
         assertThat(callers(rendered, "inference-gpu-service", "grpc")).containsExactly("scheduler-service");
@@ -175,8 +176,20 @@ class ChartSemanticsTest {
                 "tokenizer-service", "inference-cpu-service", "inference-gpu-service");
         assertThat(callers(rendered, "postgresql", "postgresql")).containsExactly("model-registry");
         assertThat(callers(rendered, "redis", "redis")).containsExactly("gateway");
-        // the workers' HTTP port (metrics) admits the monitoring namespace only, no pod of the platform
+        // the registry's admin REST: only the gateway (its admin-key check in front)
+        assertThat(callers(rendered, "model-registry", "http")).containsExactly("gateway");
         assertThat(callers(rendered, "inference-cpu-service", "http")).isEmpty();
+        // every management port admits the monitoring namespace only, no pod of the platform
+        for (String component : PLATFORM) {
+            var policy = rendered.only("NetworkPolicy", R + component);
+            assertThat(callers(rendered, component, "management")).as(component).isEmpty();
+            assertThat(Yamls.list(policy, "spec.ingress"))
+                    .filteredOn(rule -> Yamls.list(rule, "ports").stream().anyMatch(p -> "management".equals(p.get("port"))))
+                    .as("%s: management from metricsFrom", component).singleElement()
+                    .satisfies(rule -> assertThat(Yamls.list(rule, "from")).singleElement().satisfies(peer ->
+                            assertThat(Yamls.map(peer, "namespaceSelector.matchLabels"))
+                                    .containsEntry("kubernetes.io/metadata.name", "monitoring")));
+        }
     }
 
     @Test
@@ -194,7 +207,7 @@ class ChartSemanticsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("exampleValues")
-    void probesHitTheActuatorHealthGroupsOnTheServicesHttpPort(Path values) {
+    void probesHitTheActuatorHealthGroupsOnTheManagementPortOverHttps(Path values) {
         var rendered = ChartFixture.render(values);
         for (var deployment : platformDeployments(rendered)) {
             String component = Yamls.map(deployment, "metadata.labels").get("app.kubernetes.io/component").toString();
@@ -216,9 +229,17 @@ class ChartSemanticsTest {
                     assertThat(p.get("containerPort")).as("%s spring.grpc.server.port", component).isEqualTo(grpcPort);
                 });
             }
-            assertThat(Yamls.map(container, "startupProbe.httpGet")).containsEntry("path", "/actuator/health/liveness").containsEntry("port", "http");
-            assertThat(Yamls.map(container, "livenessProbe.httpGet")).containsEntry("path", "/actuator/health/liveness").containsEntry("port", "http");
-            assertThat(Yamls.map(container, "readinessProbe.httpGet")).containsEntry("path", "/actuator/health/readiness").containsEntry("port", "http");
+            assertThat(ports).anySatisfy(p -> {
+                assertThat(p.get("name")).isEqualTo("management");
+                assertThat(p.get("containerPort")).as("%s management.server.port", component)
+                        .isEqualTo(Yamls.get(appYaml, "management.server.port"));
+            });
+            assertThat(env(container)).containsEntry("MANAGEMENT_SERVER_PORT", String.valueOf(Yamls.get(appYaml, "management.server.port")));
+            for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+                assertThat(Yamls.map(container, probe + ".httpGet")).as("%s %s", component, probe)
+                        .containsEntry("path", probe.equals("readinessProbe") ? "/actuator/health/readiness" : "/actuator/health/liveness")
+                        .containsEntry("port", "management").containsEntry("scheme", "HTTPS");
+            }
         }
     }
 
@@ -368,10 +389,13 @@ class ChartSemanticsTest {
         }
         for (var monitor : rendered.ofKind("ServiceMonitor")) {
             var selector = Yamls.map(monitor, "spec.selector.matchLabels");
-            assertThat(rendered.ofKind("Service").stream().filter(s -> Yamls.map(s, "metadata.labels").entrySet()
-                    .containsAll(selector.entrySet()))).as("Services the ServiceMonitor scrapes").hasSizeGreaterThanOrEqualTo(5);
+            var scraped = rendered.ofKind("Service").stream().filter(s -> Yamls.map(s, "metadata.labels").entrySet()
+                    .containsAll(selector.entrySet())).toList();
+            assertThat(scraped).as("Services the ServiceMonitor %s scrapes", Yamls.string(monitor, "metadata.name")).singleElement()
+                    .satisfies(s -> assertThat(Yamls.list(s, "spec.ports")).anySatisfy(p -> assertThat(p).containsEntry("name", "management")));
+            assertThat(Yamls.map(scraped.getFirst(), "metadata.labels")).doesNotContainKey("llm-platform/role");
             assertThat(Yamls.list(monitor, "spec.endpoints")).allSatisfy(e ->
-                    assertThat(e).containsEntry("port", "http").containsEntry("path", "/actuator/prometheus"));
+                    assertThat(e).containsEntry("port", "management").containsEntry("path", "/actuator/prometheus"));
         }
     }
 
@@ -383,6 +407,192 @@ class ChartSemanticsTest {
         String script = String.join("\n", (List<String>) Yamls.get(container, "args"));
         assertThat(script).contains("/v1/chat/completions").contains("\"object\":\"chat.completion\"").contains("choices");
         assertThat(Yamls.string(pod, "spec.restartPolicy")).isEqualTo("Never");
+    }
+
+    // --- the internal plane: certificates, TLS settings, metrics over TLS ----------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exampleValues")
+    void everyDeploymentMountsItsTlsSecretAndPointsTheServiceAtIt(Path values) {
+        var rendered = ChartFixture.render(values);
+        var secrets = tlsSecretsOf(rendered);
+        for (var deployment : platformDeployments(rendered)) {
+            String component = Yamls.map(deployment, "metadata.labels").get("app.kubernetes.io/component").toString();
+            var container = Yamls.list(deployment, "spec.template.spec.containers").getFirst();
+            var mount = Yamls.list(container, "volumeMounts").stream().filter(m -> "tls".equals(m.get("name"))).findFirst()
+                    .orElseThrow(() -> new AssertionError(component + " mounts no tls volume"));
+            assertThat(mount.get("readOnly")).as(component).isEqualTo(true);
+            String dir = mount.get("mountPath").toString();
+            var volume = Yamls.list(deployment, "spec.template.spec.volumes").stream().filter(v -> "tls".equals(v.get("name")))
+                    .findFirst().orElseThrow();
+            String secret = Yamls.string(volume, "secret.secretName");
+            assertThat(secrets).as("%s: its Secret %s is issued for identity %s", component, secret, component)
+                    .containsEntry(secret, component);
+            var env = env(container);
+            assertThat(env).as(component)
+                    .containsEntry("PLATFORM_SECURITY_TLSCERTIFICATE", dir + "/tls.crt")
+                    .containsEntry("PLATFORM_SECURITY_TLSPRIVATEKEY", dir + "/tls.key")
+                    .containsEntry("PLATFORM_SECURITY_TLSCA", dir + "/ca.crt")
+                    .containsEntry("SERVER_ADDRESS", "0.0.0.0")
+                    .containsEntry("MANAGEMENT_SERVER_ADDRESS", "0.0.0.0")
+                    .containsEntry("MANAGEMENT_SERVER_SSL_ENABLED", "true")
+                    .containsEntry("MANAGEMENT_SERVER_SSL_BUNDLE", "platform")
+                    .containsEntry("MANAGEMENT_SERVER_SSL_CLIENTAUTH", "want");
+            if (!component.equals("gateway")) {
+                assertThat(env).as(component).containsEntry("SPRING_GRPC_SERVER_ADDRESS", "0.0.0.0");
+            }
+            assertThat(env.keySet()).as("%s: no TLS switched off", component).doesNotContain("PLATFORM_SECURITY_ENABLED");
+        }
+        var gateway = env(Yamls.list(rendered.only("Deployment", R + "gateway"), "spec.template.spec.containers").getFirst());
+        assertThat(gateway).containsEntry("GATEWAY_REGISTRYHTTPURL", "https://" + R + "model-registry:8081")
+                .containsEntry("GATEWAY_SCHEDULERTARGET", "static://" + R + "scheduler-service:9095");
+        assertThat(secrets).containsValue("prometheus");
+    }
+
+    @Test
+    void withoutCertManagerTheChartGeneratesACaAndACertificatePerIdentityThatSpringBootReads() throws Exception {
+        var rendered = ChartFixture.render();
+        assertThat(rendered.ofKind("Certificate")).isEmpty();
+        assertThat(rendered.ofKind("Issuer")).isEmpty();
+        var ca = certificates(Yamls.map(rendered.only("Secret", R + "tls-ca"), "data").get("tls.crt")).getFirst();
+        assertThat(ca.getBasicConstraints()).as("the CA is a CA").isGreaterThanOrEqualTo(0);
+        List<String> identities = new ArrayList<>();
+        for (var secret : rendered.ofKind("Secret")) {
+            String identity = Yamls.map(secret, "metadata.labels").getOrDefault("llm-platform/identity", "").toString();
+            if (identity.isEmpty()) {
+                continue;
+            }
+            identities.add(identity);
+            assertThat(secret.get("type")).isEqualTo("kubernetes.io/tls");
+            var data = Yamls.map(secret, "data");
+            var leaf = certificates(data.get("tls.crt")).getFirst();
+            assertThat(certificates(data.get("ca.crt")).getFirst()).isEqualTo(ca);
+            leaf.verify(ca.getPublicKey());
+            assertThat(leaf.getSubjectX500Principal().getName()).as(identity).isEqualTo("CN=" + identity);
+            assertThat(leaf.getExtendedKeyUsage()).as(identity).contains("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2");
+            if (PLATFORM.contains(identity)) {
+                assertThat(dnsNames(leaf)).as(identity).contains(R + identity, R + identity + "." + ChartFixture.NAMESPACE + ".svc",
+                        R + identity + "." + ChartFixture.NAMESPACE + ".svc.cluster.local");
+            }
+            // what the services' SSL bundle does with the key (spring.ssl.bundle.pem.platform.keystore.private-key)
+            var key = org.springframework.boot.ssl.pem.PemContent.of(decode(data.get("tls.key"))).getPrivateKey();
+            assertThat(key).as(identity).isNotNull();
+            assertThat(key.getAlgorithm()).isEqualTo(leaf.getPublicKey().getAlgorithm());
+        }
+        assertThat(identities).containsExactlyInAnyOrder("gateway", "model-registry", "tokenizer-service",
+                "inference-cpu-service", "scheduler-service", "prometheus");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void withCertManagerEachIdentityGetsACertificateFromTheReleasesCa() {
+        var rendered = ChartFixture.render(ChartFixture.values("gpu-cluster"));
+        assertThat(rendered.ofKind("Secret")).noneMatch(s -> Yamls.map(s, "metadata.labels").containsKey("llm-platform/identity"));
+        assertThat(rendered.has("Secret", R + "tls-ca")).isFalse();
+        assertThat(Yamls.map(rendered.only("Issuer", R + "selfsigned"), "spec")).containsKey("selfSigned");
+        var caCertificate = rendered.only("Certificate", R + "ca");
+        assertThat(Yamls.get(caCertificate, "spec.isCA")).isEqualTo(true);
+        assertThat(Yamls.string(caCertificate, "spec.issuerRef.name")).isEqualTo(R + "selfsigned");
+        assertThat(Yamls.string(rendered.only("Issuer", R + "ca"), "spec.ca.secretName"))
+                .isEqualTo(Yamls.string(caCertificate, "spec.secretName"));
+        List<String> identities = new ArrayList<>();
+        for (var certificate : rendered.ofKind("Certificate")) {
+            if (certificate == caCertificate) {
+                continue;
+            }
+            String identity = Yamls.string(certificate, "spec.commonName");
+            identities.add(identity);
+            assertThat(Yamls.string(certificate, "spec.issuerRef.name")).isEqualTo(R + "ca");
+            assertThat(Yamls.string(certificate, "spec.secretName")).isEqualTo(R + "tls-" + identity);
+            assertThat((List<Object>) Yamls.get(certificate, "spec.usages")).as(identity).contains("server auth", "client auth");
+            assertThat(Yamls.string(certificate, "spec.privateKey.encoding")).isEqualTo("PKCS8");
+            if (PLATFORM.contains(identity)) {
+                assertThat((List<Object>) Yamls.get(certificate, "spec.dnsNames")).as(identity).contains(R + identity,
+                        R + identity + "." + ChartFixture.NAMESPACE + ".svc",
+                        R + identity + "." + ChartFixture.NAMESPACE + ".svc.cluster.local");
+            }
+        }
+        assertThat(identities).containsExactlyInAnyOrder("gateway", "model-registry", "tokenizer-service",
+                "inference-cpu-service", "inference-gpu-service", "scheduler-service", "prometheus", "admin");
+    }
+
+    @Test
+    void anOperatorsIssuerOrOwnSecretReplacesTheReleasesCa(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path values = java.nio.file.Files.writeString(dir.resolve("own.yaml"), """
+                tls:
+                  certManager:
+                    enabled: true
+                    issuerRef: {kind: ClusterIssuer, name: platform-ca}
+                  existingSecrets:
+                    gateway: my-gateway-tls
+                """);
+        var rendered = ChartFixture.render(values);
+        assertThat(rendered.ofKind("Issuer")).isEmpty();
+        assertThat(rendered.has("Certificate", R + "gateway")).isFalse();
+        assertThat(rendered.ofKind("Certificate")).isNotEmpty().allSatisfy(c ->
+                assertThat(Yamls.map(c, "spec.issuerRef")).containsEntry("kind", "ClusterIssuer").containsEntry("name", "platform-ca"));
+        var gateway = rendered.only("Deployment", R + "gateway");
+        assertThat(Yamls.list(gateway, "spec.template.spec.volumes")).anySatisfy(v ->
+                assertThat(Yamls.string(v, "secret.secretName")).isEqualTo("my-gateway-tls"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("exampleValues")
+    void serviceMonitorsScrapeTheManagementPortOverHttpsWithThePrometheusCertificate(Path values) {
+        var rendered = ChartFixture.render(values);
+        var secrets = tlsSecretsOf(rendered);
+        var monitors = rendered.ofKind("ServiceMonitor");
+        if (monitors.isEmpty()) {
+            return;
+        }
+        assertThat(monitors).extracting(m -> Yamls.string(m, "metadata.name"))
+                .containsAll(platformDeployments(rendered).stream().map(d -> Yamls.string(d, "metadata.name")).toList());
+        for (var monitor : monitors) {
+            String component = Yamls.string(monitor, "metadata.name").substring(R.length());
+            var endpoint = Yamls.list(monitor, "spec.endpoints").getFirst();
+            assertThat(endpoint).containsEntry("scheme", "https").containsEntry("port", "management");
+            var tls = Yamls.map(endpoint, "tlsConfig");
+            assertThat(tls.get("insecureSkipVerify")).isNotEqualTo(true);
+            assertThat(secrets.get(Yamls.string(tls, "cert.secret.name"))).isEqualTo("prometheus");
+            assertThat(Yamls.string(tls, "cert.secret.key")).isEqualTo("tls.crt");
+            assertThat(Yamls.string(tls, "keySecret.name")).isEqualTo(Yamls.string(tls, "cert.secret.name"));
+            assertThat(Yamls.string(tls, "keySecret.key")).isEqualTo("tls.key");
+            assertThat(Yamls.string(tls, "ca.secret.key")).isEqualTo("ca.crt");
+            assertThat(Yamls.string(tls, "serverName")).isEqualTo(R + component + "." + ChartFixture.NAMESPACE + ".svc");
+        }
+    }
+
+    /** Secret name -> identity, for the Secrets the chart generates or has cert-manager issue. */
+    private static Map<String, String> tlsSecretsOf(ChartFixture.Rendered rendered) {
+        Map<String, String> secrets = new java.util.LinkedHashMap<>();
+        for (var secret : rendered.ofKind("Secret")) {
+            Object identity = Yamls.map(secret, "metadata.labels").get("llm-platform/identity");
+            if (identity != null) {
+                assertThat(Yamls.map(secret, "data")).containsKeys("tls.crt", "tls.key", "ca.crt");
+                secrets.put(Yamls.string(secret, "metadata.name"), identity.toString());
+            }
+        }
+        for (var certificate : rendered.ofKind("Certificate")) {
+            if (!Boolean.TRUE.equals(Yamls.get(certificate, "spec.isCA"))) {
+                secrets.put(Yamls.string(certificate, "spec.secretName"), Yamls.string(certificate, "spec.commonName"));
+            }
+        }
+        return secrets;
+    }
+
+    private static String decode(Object base64) {
+        return new String(java.util.Base64.getDecoder().decode(base64.toString()), java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static List<java.security.cert.X509Certificate> certificates(Object base64) throws Exception {
+        var factory = java.security.cert.CertificateFactory.getInstance("X.509");
+        return factory.generateCertificates(new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(base64.toString())))
+                .stream().map(java.security.cert.X509Certificate.class::cast).toList();
+    }
+
+    private static List<String> dnsNames(java.security.cert.X509Certificate certificate) throws Exception {
+        return certificate.getSubjectAlternativeNames().stream().filter(n -> Integer.valueOf(2).equals(n.get(0)))
+                .map(n -> n.get(1).toString()).toList();
     }
 
     // --- helpers -------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class KubernetesSchemaTest {
 
-    private static final Set<String> CUSTOM_KINDS = Set.of("ServiceMonitor", "ScaledObject");
+    private static final Set<String> CUSTOM_KINDS = Set.of("ServiceMonitor", "ScaledObject", "Certificate", "Issuer");
     private final KubernetesSerialization serialization = new KubernetesSerialization();
 
     static Stream<Path> exampleValues() {
@@ -88,6 +88,28 @@ class KubernetesSchemaTest {
                 });
                 assertThat(Yamls.get(object, "spec.minReplicaCount")).isInstanceOf(Integer.class);
                 assertThat(Yamls.get(object, "spec.maxReplicaCount")).isInstanceOf(Integer.class);
+            }
+            case "Certificate" -> {
+                assertThat(object.get("apiVersion")).as(where).isEqualTo("cert-manager.io/v1");
+                assertThat(Yamls.string(object, "spec.secretName")).as(where + " secretName").matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
+                assertThat(Yamls.string(object, "spec.issuerRef.name")).as(where + " issuerRef.name").isNotBlank();
+                assertThat(Yamls.string(object, "spec.commonName")).as(where + " commonName").isNotBlank().hasSizeLessThanOrEqualTo(64);
+                for (String duration : List.of("duration", "renewBefore")) {
+                    String value = Yamls.string(object, "spec." + duration);
+                    if (value != null) {
+                        assertThat(value).as(where + " " + duration).matches("([0-9]+(\\.[0-9]+)?(h|m|s))+");
+                    }
+                }
+                if (Yamls.get(object, "spec.usages") instanceof List<?> usages) {
+                    @SuppressWarnings("unchecked") List<Object> typedUsages = (List<Object>) usages;
+                    assertThat(typedUsages).as(where + " usages").isSubsetOf("digital signature", "key encipherment",
+                            "server auth", "client auth", "cert sign", "crl sign");
+                }
+            }
+            case "Issuer" -> {
+                assertThat(object.get("apiVersion")).as(where).isEqualTo("cert-manager.io/v1");
+                assertThat(Yamls.map(object, "spec")).as(where + " spec").hasSize(1).containsAnyOf(
+                        Map.entry("selfSigned", Map.of()), Map.entry("ca", Yamls.map(object, "spec.ca")));
             }
             default -> throw new AssertionError("no check for " + kind);
         }

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Prometheus's own checker on our configuration and rules, and the rules' unit tests
@@ -37,11 +38,37 @@ class PromtoolTest {
         promtool = found.get();
     }
 
+    /**
+     * promtool checks that a scrape's client certificate and key exist; they are issued at start (the compose service
+     * "certs" into /etc/prometheus/certs), so the check runs on a copy beside empty stand-ins of those files.
+     */
     @Test
-    void theScrapeConfigurationIsValidAndLoadsTheRules() throws Exception {
-        String out = run("check", "config", PROMETHEUS.resolve("prometheus.yml").toString());
+    void theScrapeConfigurationIsValidAndLoadsTheRules(@TempDir Path dir) throws Exception {
+        Files.copy(PROMETHEUS.resolve("prometheus.yml"), dir.resolve("prometheus.yml"));
+        Files.createDirectories(dir.resolve("rules"));
+        try (var rules = Files.list(PROMETHEUS.resolve("rules"))) {
+            for (Path rule : rules.toList()) {
+                Files.copy(rule, dir.resolve("rules").resolve(rule.getFileName()));
+            }
+        }
+        Files.createDirectories(dir.resolve("certs"));
+        for (String file : List.of("ca.crt", "prometheus.crt", "prometheus.key")) {
+            Files.createFile(dir.resolve("certs").resolve(file));
+        }
+        String out = run("check", "config", dir.resolve("prometheus.yml").toString());
 
         assertThat(out).contains("SUCCESS").contains("rule files found");
+    }
+
+    @Test
+    void thePlatformIsScrapedOverHttpsWithThePrometheusCertificate() throws Exception {
+        String config = Files.readString(PROMETHEUS.resolve("prometheus.yml"));
+        assertThat(config).contains("scheme: https").contains("cert_file: certs/prometheus.crt")
+                .contains("key_file: certs/prometheus.key").contains("ca_file: certs/ca.crt");
+        for (String target : List.of("gateway:8180", "model-registry:8181", "tokenizer-service:8182",
+                "inference-cpu-service:8183", "inference-gpu-service:8184", "scheduler-service:8185")) {
+            assertThat(config).as("management port target " + target).contains("\"" + target + "\"");
+        }
     }
 
     @Test
