@@ -6,13 +6,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -35,20 +32,18 @@ public final class PemFiles {
         }
     }
 
-    /** A PKCS#8 key ("BEGIN PRIVATE KEY"), EC or RSA. */
+    /** A private key in PEM: PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY", Helm's genSignedCert) or SEC1 ("EC PRIVATE KEY"). */
     public static PrivateKey privateKey(Path file) {
-        try {
-            String pem = Files.readString(file);
-            String base64 = pem.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
-            var spec = new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64));
-            for (String algorithm : List.of("EC", "RSA")) {
-                try {
-                    return KeyFactory.getInstance(algorithm).generatePrivate(spec);
-                } catch (GeneralSecurityException notThisOne) {
-                    // try the next
-                }
+        try (var parser = new org.bouncycastle.openssl.PEMParser(Files.newBufferedReader(file))) {
+            Object object = parser.readObject();
+            var converter = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter();
+            if (object instanceof org.bouncycastle.openssl.PEMKeyPair pair) {
+                return converter.getKeyPair(pair).getPrivate();
             }
-            throw new IllegalArgumentException(file + " holds no PKCS#8 EC or RSA key");
+            if (object instanceof org.bouncycastle.asn1.pkcs.PrivateKeyInfo info) {
+                return converter.getPrivateKey(info);
+            }
+            throw new IllegalArgumentException(file + " holds no private key");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

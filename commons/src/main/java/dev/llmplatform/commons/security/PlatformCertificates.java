@@ -36,11 +36,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -187,18 +183,8 @@ public final class PlatformCertificates {
         Files.writeString(file, pem(new org.bouncycastle.util.io.pem.PemObject("PRIVATE KEY", key.getEncoded())));
     }
 
-    private static PrivateKey readKey(Path file) throws IOException {
-        try (var parser = new PEMParser(Files.newBufferedReader(file))) {
-            Object object = parser.readObject();
-            var converter = new JcaPEMKeyConverter();
-            if (object instanceof PEMKeyPair pair) {
-                return converter.getKeyPair(pair).getPrivate();
-            }
-            if (object instanceof PrivateKeyInfo info) {
-                return converter.getPrivateKey(info);
-            }
-            throw new IOException(file + " holds no private key");
-        }
+    private static PrivateKey readKey(Path file) {
+        return PemFiles.privateKey(file);
     }
 
     private static String pem(Object object) throws IOException {

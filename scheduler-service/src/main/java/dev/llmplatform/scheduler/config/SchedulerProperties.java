@@ -39,8 +39,15 @@ public record SchedulerProperties(
      * @param target  its gRPC target
      * @param pool    the pool it scales with (e.g. cpu, gpu)
      * @param profile the device profile it runs on (a key of device-profiles, or the built-in cpu / gpu)
+     * @param tlsName the name its certificate carries, when the target is an address no certificate names (a pod's IP
+     *                found by discovery: its Service's DNS name); empty = the target's host
      */
-    public record Worker(String id, String target, @DefaultValue("cpu") String pool, @DefaultValue("cpu") String profile) {
+    public record Worker(String id, String target, @DefaultValue("cpu") String pool, @DefaultValue("cpu") String profile,
+                         @DefaultValue("") String tlsName) {
+
+        public Worker(String id, String target, String pool, String profile) {
+            this(id, target, pool, profile, "");
+        }
     }
 
     /**

@@ -60,12 +60,24 @@ public class KubernetesWorkerDiscovery implements SmartLifecycle {
                     // the chart labels each worker Service with its pool (cpu, gpu); the pool names the device profile too
                     String pool = instance.getMetadata().getOrDefault(POOL_LABEL, "cpu");
                     workers.add(new SchedulerProperties.Worker(instance.getInstanceId(),
-                            "static://" + instance.getHost() + ":" + grpcPort(instance), pool, pool));
+                            "static://" + instance.getHost() + ":" + grpcPort(instance), pool, pool, tlsName(instance)));
                 }
             }
         }
         workers.sort(Comparator.comparing(SchedulerProperties.Worker::id));
         return List.copyOf(workers);
+    }
+
+    /**
+     * The worker is reached at its pod's IP, which no certificate names; its certificate carries its Service's DNS
+     * name ({@code <service>.<namespace>.svc}), which the channel verifies instead.
+     */
+    static String tlsName(ServiceInstance instance) {
+        if (instance instanceof org.springframework.cloud.kubernetes.commons.discovery.KubernetesServiceInstance k
+                && k.getNamespace() != null && !k.getNamespace().isBlank()) {
+            return instance.getServiceId() + "." + k.getNamespace() + ".svc";
+        }
+        return instance.getServiceId();
     }
 
     /** The last set handed to the membership. */

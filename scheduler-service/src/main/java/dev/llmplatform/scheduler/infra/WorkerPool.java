@@ -76,8 +76,17 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
 
     private PooledWorker pooled(SchedulerProperties.Worker worker) {
         return new PooledWorker(worker.id(), worker.pool(), properties.profile(worker.profile()),
-                channels.createChannel(worker.target()), breakers.circuitBreaker(worker.id()),
+                channel(worker), breakers.circuitBreaker(worker.id()),
                 properties.admission().workerQueue(), properties.placement().speedSmoothing());
+    }
+
+    /** A worker found at a pod IP is verified against its Service's name, which its certificate carries. */
+    private io.grpc.Channel channel(SchedulerProperties.Worker worker) {
+        if (worker.tlsName().isBlank()) {
+            return channels.createChannel(worker.target());
+        }
+        return channels.createChannel(worker.target(), org.springframework.grpc.client.ChannelBuilderOptions.defaults()
+                .withCustomizer((target, builder) -> builder.overrideAuthority(worker.tlsName())));
     }
 
     /** Kubernetes discovery (KubernetesWorkerDiscovery): discovered workers join and leave; configured ones stay. */

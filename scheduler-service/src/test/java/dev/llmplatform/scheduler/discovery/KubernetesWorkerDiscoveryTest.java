@@ -124,10 +124,12 @@ class KubernetesWorkerDiscoveryTest {
     void readyPodsOfThisReleasesWorkerServicesBecomeWorkersAndFollowScaling() {
         var discovery = scheduler.getBean(KubernetesWorkerDiscovery.class);
         var pool = scheduler.getBean(WorkerPool.class);
+        // reached at pod IPs, verified against the Service's name that the worker's certificate carries
+        String serviceDnsName = RELEASE + "-inference-cpu-service." + NAMESPACE + ".svc";
 
         await().atMost(WAIT).untilAsserted(() -> assertThat(discovery.current()).containsExactly(
-                new SchedulerProperties.Worker("uid-a", "static://127.0.0.11:" + deadPort, "cpu", "cpu"),
-                new SchedulerProperties.Worker("uid-b", "static://127.0.0.12:" + deadPort, "cpu", "cpu")));
+                new SchedulerProperties.Worker("uid-a", "static://127.0.0.11:" + deadPort, "cpu", "cpu", serviceDnsName),
+                new SchedulerProperties.Worker("uid-b", "static://127.0.0.12:" + deadPort, "cpu", "cpu", serviceDnsName)));
         await().atMost(WAIT).untilAsserted(() -> assertThat(workerIds(pool)).containsExactlyInAnyOrder("uid-a", "uid-b"));
         // nothing listens there: the workers are known but not ready
         assertThat(pool.snapshot()).noneMatch(WorkerSnapshot::available);
