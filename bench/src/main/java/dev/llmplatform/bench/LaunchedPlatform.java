@@ -44,8 +44,16 @@ final class LaunchedPlatform implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> services.values().forEach(s -> s.process().destroyForcibly())));
     }
 
-    /** Starts every service, the worker with the given slots and threads, and waits until each is ready. */
-    LaunchedPlatform start(Path model, String apiKey, int workerSlots, int workerThreads) throws IOException, InterruptedException {
+    private List<String> serviceArgs = List.of();
+
+    /**
+     * Starts every service, the worker with the given slots and threads, and waits until each is ready.
+     *
+     * @param serviceArgs given to every service after its own (e.g. --platform.security.enabled=false)
+     */
+    LaunchedPlatform start(Path model, String apiKey, int workerSlots, int workerThreads, List<String> serviceArgs)
+            throws IOException, InterruptedException {
+        this.serviceArgs = List.copyOf(serviceArgs);
         try {
             Files.createDirectories(logs);
             dev.llmplatform.commons.security.PlatformCertificates.issue(tlsDir, IDENTITIES, List.of());
@@ -98,6 +106,7 @@ final class LaunchedPlatform implements AutoCloseable {
                 "--management.server.port=" + managementPort,
                 "--platform.security.tls-dir=" + tlsDir));
         command.addAll(args);
+        command.addAll(serviceArgs);
         Path log = logs.resolve(name + ".log");
         Process process = new ProcessBuilder(command).directory(root.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

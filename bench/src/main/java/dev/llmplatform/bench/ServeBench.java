@@ -56,6 +56,10 @@ public final class ServeBench implements Callable<Integer> {
     @Option(names = "--worker-port", defaultValue = "9093")
     int workerPort;
 
+    @Option(names = "--service-arg", description = "An argument for every launched service (repeatable), e.g. "
+            + "--service-arg=--platform.security.enabled=false to measure what the internal plane's mutual TLS costs.")
+    List<String> serviceArgs = new ArrayList<>();
+
     @Option(names = "--tls-dir", defaultValue = ".platform/certs",
             description = "The platform's certificates (./platform up issues them), for calling the worker directly.")
     Path tlsDir;
@@ -146,7 +150,7 @@ public final class ServeBench implements Callable<Integer> {
                 err.println("Starting the platform from " + platformRoot.toAbsolutePath().normalize() + " ...");
                 platform = new LaunchedPlatform(platformRoot.toAbsolutePath().normalize(), platformVersion,
                         out.resolve("platform-logs").toAbsolutePath())
-                        .start(modelFile.toAbsolutePath(), apiKeyInUse, slots, threads);
+                        .start(modelFile.toAbsolutePath(), apiKeyInUse, slots, threads, serviceArgs);
                 gatewayUrl = URI.create("http://127.0.0.1:" + platform.service("gateway").httpPort());
                 workerHost = "127.0.0.1";
                 workerPort = platform.service("inference-cpu-service").grpcPort();

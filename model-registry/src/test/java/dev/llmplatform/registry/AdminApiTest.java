@@ -56,6 +56,10 @@ class AdminApiTest {
     @LocalServerPort
     int port;
 
+    /** Health and metrics live on the management port. */
+    @org.springframework.boot.test.web.server.LocalManagementPort
+    int managementPort;
+
     private final HttpClient http = HttpClient.newHttpClient();
 
     record Reply(int status, JsonNode body) {
@@ -133,7 +137,7 @@ class AdminApiTest {
                 "http://127.0.0.1:" + port + "/admin/models/" + id + "/versions/1/variants/cpu-int8/artifact")).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(download.body()).isEqualTo(artifact);
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/actuator/prometheus")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("registry_artifact_bytes_served_total").containsPattern("registry_models\\{[^}]*stage=\"production\"");
         assertThat(send("GET", "/admin/models/" + id, HttpRequest.BodyPublishers.noBody(), null).body().at("/production_version").asString())

@@ -44,10 +44,6 @@ public record SchedulerProperties(
      */
     public record Worker(String id, String target, @DefaultValue("cpu") String pool, @DefaultValue("cpu") String profile,
                          @DefaultValue("") String tlsName) {
-
-        public Worker(String id, String target, String pool, String profile) {
-            this(id, target, pool, profile, "");
-        }
     }
 
     /**

@@ -141,7 +141,7 @@ class AdmissionAndFailoverTest {
             var health = new HealthStatusManager();
             health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
             ports.put(worker.id, serve(worker, health.getHealthService()).getPort());
-            configured.add(new SchedulerProperties.Worker(worker.id, worker.id, "cpu", "cpu"));
+            configured.add(new SchedulerProperties.Worker(worker.id, worker.id, "cpu", "cpu", ""));
         }
         var properties = new SchedulerProperties("tokenizer", configured, Duration.ofMillis(50), Duration.ofSeconds(5),
                 Duration.ofMillis(100), Duration.ofSeconds(3), Map.of(),
