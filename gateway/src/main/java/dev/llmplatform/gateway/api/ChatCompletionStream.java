@@ -20,37 +20,43 @@ final class ChatCompletionStream {
     private final String model;
     private final int index;
     private final GenerationTally tally;
+    private final TextEventTemplate content;
     private boolean roleSent;
 
-    ChatCompletionStream(String id, long created, String model, int index, GenerationTally tally) {
+    ChatCompletionStream(String id, long created, String model, int index, GenerationTally tally, ServerSentEvents sse) {
         this.id = id;
         this.created = created;
         this.model = model;
         this.index = index;
         this.tally = tally;
+        this.content = sse.template(text -> chunk(new Delta(null, text), null));
     }
 
-    List<ChatCompletionChunk> next(GeneratedChunk chunk) {
+    /** The chunks to send for {@code chunk}: records, or frames ready to write. */
+    List<Object> next(GeneratedChunk chunk) {
         if (tally.isFinished()) {
             return List.of();
         }
         tally.add(chunk);
-        var chunks = new ArrayList<ChatCompletionChunk>(2);
+        if (roleSent) {
+            return chunk.text().isEmpty() ? List.of() : List.of(content.frame(chunk.text()));
+        }
+        var chunks = new ArrayList<Object>(2);
         sendRoleOnce(chunks);
         if (!chunk.text().isEmpty()) {
-            chunks.add(chunk(new Delta(null, chunk.text()), null));
+            chunks.add(content.frame(chunk.text()));
         }
         return chunks;
     }
 
-    List<ChatCompletionChunk> last() {
-        var chunks = new ArrayList<ChatCompletionChunk>(2);
+    List<Object> last() {
+        var chunks = new ArrayList<Object>(2);
         sendRoleOnce(chunks);
         chunks.add(chunk(Delta.EMPTY, OpenAiResponses.finishReason(tally.finishReason())));
         return chunks;
     }
 
-    private void sendRoleOnce(List<ChatCompletionChunk> chunks) {
+    private void sendRoleOnce(List<Object> chunks) {
         if (!roleSent) {
             roleSent = true;
             chunks.add(chunk(Delta.ROLE, null));

@@ -64,7 +64,7 @@ public class GenerationHandler {
     public Mono<ServerResponse> chatCompletions(ServerRequest request) {
         return generate(request, CHAT_ROUTE, "chatcmpl-", body -> OpenAiRequestParser.chat(body, properties.maxChoices(), properties.limits()),
                 (call, index) -> {
-                    var stream = new ChatCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index));
+                    var stream = new ChatCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index), sse);
                     return call.choice(index).concatMapDelayError(chunk -> Flux.fromIterable(stream.next(chunk)))
                             .concatWith(Flux.defer(() -> Flux.fromIterable(stream.last())));
                 },
@@ -80,7 +80,7 @@ public class GenerationHandler {
     public Mono<ServerResponse> completions(ServerRequest request) {
         return generate(request, COMPLETIONS_ROUTE, "cmpl-", body -> OpenAiRequestParser.completion(body, properties.maxChoices(), properties.limits()),
                 (call, index) -> {
-                    var stream = new TextCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index));
+                    var stream = new TextCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index), sse);
                     return call.choice(index).concatMapDelayError(chunk -> Flux.fromIterable(stream.next(chunk)))
                             .concatWith(Flux.defer(() -> Flux.fromIterable(stream.last())));
                 },

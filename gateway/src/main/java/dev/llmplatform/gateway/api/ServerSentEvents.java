@@ -2,6 +2,7 @@ package dev.llmplatform.gateway.api;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
@@ -14,9 +15,10 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Writes a stream the way OpenAI does, byte for byte: {@code data: {json}\n\n} per event, flushed at once,
- * and {@code data: [DONE]\n\n} at the end. The bytes are written directly, not through Spring's
- * ServerSentEvent writer, which would frame the data its own way.
+ * Writes a stream the way OpenAI does, byte for byte: {@code data: {json}\n\n} per event and
+ * {@code data: [DONE]\n\n} at the end. The bytes are written directly, not through Spring's ServerSentEvent
+ * writer, which would frame the data its own way. Events are flushed as soon as no other is waiting: one that
+ * comes alone goes out at once, and events ready together share one write.
  *
  * <p>The response is committed only when the first event is ready, so a request the scheduler refuses
  * outright (unknown model, saturated) still gets its proper HTTP status. A failure after that can only be
@@ -35,6 +37,15 @@ public class ServerSentEvents {
         this.errors = errors;
     }
 
+    /** An event already framed, {@code data: ...\n\n}: written as it is. */
+    record Frame(byte[] bytes) {
+    }
+
+    /** The events of one stream that differ only in their text (see {@link TextEventTemplate}). */
+    TextEventTemplate template(Function<String, Object> event) {
+        return TextEventTemplate.of(json, event);
+    }
+
     public Mono<ServerResponse> respond(ServerRequest request, Flux<?> events) {
         var started = new AtomicBoolean();
         Flux<byte[]> body = events.map(this::event)
@@ -43,16 +54,20 @@ public class ServerSentEvents {
                 .onErrorResume(error -> started.get()
                         ? Mono.just(event(errors.translate(error, request.exchange()).body()))
                         : Mono.error(error));
-        BodyInserter<Flux<byte[]>, ServerHttpResponse> flushEach = (response, context) ->
-                response.writeAndFlushWith(body.map(bytes -> Mono.just(response.bufferFactory().wrap(bytes))));
+        // Reactor Netty flushes a Publisher's writes whenever it has drained what was ready: no flush per event
+        BodyInserter<Flux<byte[]>, ServerHttpResponse> flushWhenDrained = (response, context) ->
+                response.writeWith(body.map(bytes -> response.bufferFactory().wrap(bytes)));
         return ServerResponse.ok()
                 .contentType(MediaType.TEXT_EVENT_STREAM)
                 .header(HttpHeaders.CACHE_CONTROL, "no-cache")
                 .header("X-Accel-Buffering", "no") // tells a proxy in front not to hold events back
-                .body(flushEach);
+                .body(flushWhenDrained);
     }
 
     private byte[] event(Object payload) {
+        if (payload instanceof Frame frame) {
+            return frame.bytes();
+        }
         byte[] data = json.writeValueAsBytes(payload);
         byte[] event = new byte[data.length + 8];
         System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, event, 0, 6);

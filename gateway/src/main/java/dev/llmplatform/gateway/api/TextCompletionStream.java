@@ -14,24 +14,27 @@ final class TextCompletionStream {
     private final String model;
     private final int index;
     private final GenerationTally tally;
+    private final TextEventTemplate text;
 
-    TextCompletionStream(String id, long created, String model, int index, GenerationTally tally) {
+    TextCompletionStream(String id, long created, String model, int index, GenerationTally tally, ServerSentEvents sse) {
         this.id = id;
         this.created = created;
         this.model = model;
         this.index = index;
         this.tally = tally;
+        this.text = sse.template(t -> chunk(t, null));
     }
 
-    List<TextCompletion> next(GeneratedChunk chunk) {
+    /** The frames to send for {@code chunk}. */
+    List<Object> next(GeneratedChunk chunk) {
         if (tally.isFinished()) {
             return List.of();
         }
         tally.add(chunk);
-        return chunk.text().isEmpty() ? List.of() : List.of(chunk(chunk.text(), null));
+        return chunk.text().isEmpty() ? List.of() : List.of(text.frame(chunk.text()));
     }
 
-    List<TextCompletion> last() {
+    List<Object> last() {
         return List.of(chunk("", OpenAiResponses.finishReason(tally.finishReason())));
     }
 

@@ -15,7 +15,8 @@ import dev.llmplatform.scheduler.config.SchedulerProperties;
 import dev.llmplatform.scheduler.domain.PlacementPolicies;
 import dev.llmplatform.scheduler.domain.PlacementPolicy;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
-import dev.llmplatform.scheduler.infra.Dispatcher;
+import dev.llmplatform.scheduler.infra.EmbeddingRelay;
+import dev.llmplatform.scheduler.infra.GenerationRelay;
 import dev.llmplatform.scheduler.infra.TokenizerClient;
 import dev.llmplatform.scheduler.infra.WorkerPool;
 import io.grpc.Context;
@@ -29,7 +30,7 @@ import org.springframework.stereotype.Service;
 
 /**
  * The gateway's entry into the pool: checks the request, resolves its placement policy, tokenizes, checks the
- * context and hands it to the dispatcher (admission, placement, relay with failover).
+ * context and hands it to admission (placement, then the relay with failover); Embed goes the same way.
  */
 @Service
 public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
@@ -37,15 +38,17 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
     private final WorkerPool pool;
     private final PlacementPolicies policies;
     private final TokenizerClient tokenizer;
-    private final Dispatcher dispatcher;
+    private final GenerationRelay generations;
+    private final EmbeddingRelay embeddings;
     private final SchedulerProperties properties;
 
-    public SchedulerGrpcService(WorkerPool pool, PlacementPolicies policies, TokenizerClient tokenizer, Dispatcher dispatcher,
-                                SchedulerProperties properties) {
+    public SchedulerGrpcService(WorkerPool pool, PlacementPolicies policies, TokenizerClient tokenizer,
+                                GenerationRelay generations, EmbeddingRelay embeddings, SchedulerProperties properties) {
         this.pool = pool;
         this.policies = policies;
         this.tokenizer = tokenizer;
-        this.dispatcher = dispatcher;
+        this.generations = generations;
+        this.embeddings = embeddings;
         this.properties = properties;
     }
 
@@ -77,8 +80,7 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
             if (deadline != null) {
                 finishWithin = Math.min(finishWithin, deadline.timeRemaining(TimeUnit.MILLISECONDS) / 1000.0);
             }
-            dispatcher.submit(dispatcher.new Job(workerRequest, call, policy, request.getPriority(), request.getSessionId(),
-                    finishWithin));
+            generations.submit(workerRequest, call, policy, request.getPriority(), request.getSessionId(), finishWithin);
         } catch (StatusRuntimeException e) {
             call.onError(e);
         }
@@ -123,7 +125,7 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
 
     @Override
     public void embed(ScheduleEmbedRequest request, StreamObserver<ScheduleEmbedResponse> responses) {
-        new EmbeddingRelay(pool, request, responses).start();
+        embeddings.submit(request, responses);
     }
 
     @Override

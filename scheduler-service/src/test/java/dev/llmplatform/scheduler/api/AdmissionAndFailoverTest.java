@@ -22,7 +22,9 @@ import dev.llmplatform.scheduler.config.SchedulerProperties;
 import dev.llmplatform.scheduler.domain.AffinityIndex;
 import dev.llmplatform.scheduler.domain.OutputLengths;
 import dev.llmplatform.scheduler.domain.PlacementPolicies;
-import dev.llmplatform.scheduler.infra.Dispatcher;
+import dev.llmplatform.scheduler.infra.AdmissionControl;
+import dev.llmplatform.scheduler.infra.EmbeddingRelay;
+import dev.llmplatform.scheduler.infra.GenerationRelay;
 import dev.llmplatform.scheduler.infra.PoolStatistics;
 import dev.llmplatform.scheduler.infra.SchedulerMetrics;
 import dev.llmplatform.scheduler.infra.TokenizerClient;
@@ -167,11 +169,12 @@ class AdmissionAndFailoverTest {
         closeables.add(pool::destroy);
         var statistics = new PoolStatistics(properties, pool, meters);
         closeables.add(statistics::destroy);
-        var dispatcher = new Dispatcher(pool, properties, new SchedulerMetrics(meters), statistics,
-                new AffinityIndex(16, 1000), new OutputLengths(false, 0.2));
-        closeables.add(dispatcher::destroy);
+        var metrics = new SchedulerMetrics(meters);
+        var admission = new AdmissionControl(pool, properties, metrics);
+        closeables.add(admission::destroy);
+        var generations = new GenerationRelay(pool, admission, metrics, statistics, new AffinityIndex(16, 1000), new OutputLengths(false, 0.2));
         var service = new SchedulerGrpcService(pool, PlacementPolicies.standard("latency-first", 0.5),
-                new TokenizerClient(properties, loopback), dispatcher, properties);
+                new TokenizerClient(properties, loopback), generations, new EmbeddingRelay(pool, admission), properties);
         var scheduler = ManagedChannelBuilder.forAddress("127.0.0.1", serve(service).getPort()).usePlaintext().build();
         channels.add(scheduler);
         awaitAvailable(workers.length);
@@ -213,7 +216,7 @@ class AdmissionAndFailoverTest {
             public void onError(Throwable t) {
                 var trailers = Status.trailersFromThrowable(t);
                 result.complete(new Result(chunks, Status.fromThrowable(t),
-                        trailers == null ? null : trailers.get(Dispatcher.RETRY_AFTER)));
+                        trailers == null ? null : trailers.get(AdmissionControl.RETRY_AFTER)));
             }
 
             @Override
