@@ -29,6 +29,8 @@ public record BenchReport(Map<String, Object> setup, List<RunSummary> runs, List
             ratio(runs, "gateway", "worker-grpc", c).ifPresent(ratios::add);
             ratio(runs, "worker-grpc", "reference", c).ifPresent(ratios::add);
             ratio(runs, "gateway", "reference", c).ifPresent(ratios::add);
+            ratio(runs, "gateway", "llama-server", c).ifPresent(ratios::add);
+            ratio(runs, "worker-grpc", "llama-server", c).ifPresent(ratios::add);
         }
         return new BenchReport(setup, runs, List.copyOf(ratios));
     }

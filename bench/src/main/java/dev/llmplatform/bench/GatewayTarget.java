@@ -12,11 +12,15 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The platform's front door: POST /v1/chat/completions with stream=true, the response read as server-sent events. */
+/**
+ * The platform's front door: POST /v1/chat/completions with stream=true, the response read as server-sent events.
+ * Any OpenAI-compatible server is measured the same way (llama.cpp's llama-server as the reference).
+ */
 public final class GatewayTarget implements Target {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    private final String name;
     private final HttpClient http;
     private final URI chatCompletions;
     private final String apiKey;
@@ -24,6 +28,11 @@ public final class GatewayTarget implements Target {
     private final Duration requestTimeout;
 
     public GatewayTarget(URI baseUrl, String apiKey, String model, Duration requestTimeout) {
+        this("gateway", baseUrl, apiKey, model, requestTimeout);
+    }
+
+    public GatewayTarget(String name, URI baseUrl, String apiKey, String model, Duration requestTimeout) {
+        this.name = name;
         this.chatCompletions = baseUrl.resolve("/v1/chat/completions");
         this.apiKey = apiKey;
         this.model = model;
@@ -34,7 +43,7 @@ public final class GatewayTarget implements Target {
 
     @Override
     public String name() {
-        return "gateway";
+        return name;
     }
 
     String body(BenchPrompt prompt, Sampling sampling) {

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
         description = "Serving benchmark: gateway vs worker over gRPC vs llama.cpp in-process, same prompts.")
 public final class ServeBench implements Callable<Integer> {
 
-    enum TargetKind { gateway, worker, reference }
+    enum TargetKind { gateway, worker, reference, llama_server }
 
     @Option(names = "--targets", split = ",", description = "Which targets to run (default: ${DEFAULT-VALUE}).",
             defaultValue = "gateway,worker,reference")
@@ -45,6 +45,11 @@ public final class ServeBench implements Callable<Integer> {
 
     @Option(names = "--gateway-url", defaultValue = "http://127.0.0.1:8080")
     URI gatewayUrl;
+
+    @Option(names = "--llama-server-url", defaultValue = "http://127.0.0.1:8090",
+            description = "Target llama-server: llama.cpp's own OpenAI-compatible server on the same model, started by hand "
+                    + "(e.g. llama-server -m <gguf> -t 2 -np 8 -c 4096 --port 8090).")
+    URI llamaServerUrl;
 
     @Option(names = "--api-key", defaultValue = "${env:GATEWAY_API_KEY:-sk-local-dev}",
             description = "Bearer key for the gateway (default: $GATEWAY_API_KEY or sk-local-dev).")
@@ -158,6 +163,7 @@ public final class ServeBench implements Callable<Integer> {
             }
             Loopback.require(gatewayUrl.getHost(), allowNonLoopback);
             Loopback.require(workerHost, allowNonLoopback);
+            Loopback.require(llamaServerUrl.getHost(), allowNonLoopback);
             return runAll(apiKeyInUse);
         } finally {
             if (platform != null) {
@@ -184,6 +190,7 @@ public final class ServeBench implements Callable<Integer> {
                     case gateway -> new GatewayTarget(gatewayUrl, apiKeyInUse, model, timeout);
                     case worker -> new WorkerGrpcTarget(workerHost, workerPort, tlsDir, model, timeout);
                     case reference -> new ReferenceEngineTarget(modelFile, threads, slots, contextPerSlot);
+                    case llama_server -> new GatewayTarget("llama-server", llamaServerUrl, "none", model, timeout);
                 });
             }
             for (Target target : opened.targets) {

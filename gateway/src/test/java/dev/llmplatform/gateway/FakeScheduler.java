@@ -34,13 +34,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * "missing" is unknown (NOT_FOUND); "busy" is saturated (RESOURCE_EXHAUSTED);
  * "offline" has no worker (UNAVAILABLE); "endless" streams until
  * cancelled; "flaky" fails after its first chunk; "silent" never answers; "slowpoke" streams slowly for 3 s;
- * "down" is UNAVAILABLE like a scheduler replica going away (counted in downCalls).
+ * "down" is UNAVAILABLE like a scheduler replica going away (counted in downCalls); "no-worker" is the scheduler's own
+ * refusal when no worker is ready: UNAVAILABLE with a retry-after-seconds trailer of 3 (counted in noWorkerCalls).
+ * Its gRPC health service answers NOT_SERVING until {@link #serving(boolean)} says otherwise.
  */
 final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
 
     final AtomicReference<ScheduleGenerateRequest> lastRequest = new AtomicReference<>();
     final java.util.Queue<ScheduleGenerateRequest> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     final java.util.concurrent.atomic.AtomicInteger downCalls = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger noWorkerCalls = new java.util.concurrent.atomic.AtomicInteger();
+    private final io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
     final AtomicReference<String> lastRequestIdHeader = new AtomicReference<>();
     final CountDownLatch endlessCancelled = new CountDownLatch(1);
     final java.util.concurrent.atomic.AtomicInteger endlessCancellations = new java.util.concurrent.atomic.AtomicInteger();
@@ -58,7 +62,9 @@ final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
         };
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(ServerInterceptors.intercept(this, captureHeaders))
+                .addService(health.getHealthService())
                 .build();
+        serving(false);
     }
 
     static FakeScheduler start() {
@@ -69,6 +75,11 @@ final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
             throw new UncheckedIOException(e);
         }
         return fake;
+    }
+
+    void serving(boolean serving) {
+        health.setStatus("", serving ? io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
+                : io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
     }
 
     String target() {
@@ -97,6 +108,12 @@ final class FakeScheduler extends SchedulerGrpc.SchedulerImplBase {
             case "down" -> {
                 downCalls.incrementAndGet();
                 responses.onError(Status.UNAVAILABLE.withDescription("scheduler replica is shutting down").asRuntimeException());
+            }
+            case "no-worker" -> {
+                noWorkerCalls.incrementAndGet();
+                var trailers = new Metadata();
+                trailers.put(Metadata.Key.of("retry-after-seconds", Metadata.ASCII_STRING_MARSHALLER), "3");
+                responses.onError(Status.UNAVAILABLE.withDescription("no ready worker serves model 'no-worker'").asRuntimeException(trailers));
             }
             case "silent" -> { } // never answers: only the gateway's first-token limit ends the call
             case "slowpoke" -> slowpoke(responses);

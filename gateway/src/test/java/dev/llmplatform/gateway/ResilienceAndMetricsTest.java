@@ -104,6 +104,41 @@ class ResilienceAndMetricsTest {
     }
 
     @Test
+    void theSchedulersOwnNoWorkerReadyAnswerIsPassedOnWithItsHintAndNeitherRetriedNorCountedAgainstIt() {
+        int before = scheduler.noWorkerCalls.get();
+
+        for (int i = 0; i < 6; i++) {
+            post("/v1/completions", """
+                    {"model": "no-worker", "prompt": "Hi"}""")
+                    .expectStatus().isEqualTo(503)
+                    .expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "3");
+        }
+
+        assertThat(scheduler.noWorkerCalls.get() - before).isEqualTo(6);
+        assertThat(guard.breaker("completions").getState()).isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
+    }
+
+    @Test
+    void anOpenBreakerClosesWithinAProbeIntervalOnceTheSchedulersHealthSaysServing() {
+        for (int i = 0; i < 2; i++) {
+            post("/v1/completions", """
+                    {"model": "down", "prompt": "Hi"}""").expectStatus().isEqualTo(503);
+        }
+        assertThat(guard.breaker("completions").getState()).isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN);
+        try {
+            scheduler.serving(true);
+
+            // wait-in-open-state is 30 s here: only the health probe (every 250 ms) can close it this soon
+            await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(guard.breaker("completions").getState())
+                    .isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED));
+            post("/v1/completions", """
+                    {"model": "tiny", "prompt": "Hi"}""").expectStatus().isOk();
+        } finally {
+            scheduler.serving(false);
+        }
+    }
+
+    @Test
     void countsRequestsTokensAndFirstTokenTimesByRouteModelAndKeyName() {
         post("/v1/chat/completions", """
                 {"model": "tiny", "messages": [{"role": "user", "content": "Hi"}], "stream": true}""").expectStatus().isOk();

@@ -134,7 +134,9 @@ public record GatewayProperties(
      * @param failureRateThreshold  percentage of failed calls that opens the breaker
      * @param slidingWindowSize     calls the failure rate is computed over
      * @param minimumNumberOfCalls  calls before the failure rate counts
-     * @param waitInOpenState       how long an open breaker refuses calls (also the Retry-After it sends)
+     * @param waitInOpenState       how long an open breaker refuses calls at most (also the Retry-After it sends);
+     *                              it closes sooner once the scheduler's health service answers SERVING
+     * @param recoveryProbeInterval how often an open breaker asks the scheduler's health service
      * @param maxConcurrentCalls    the bulkhead: concurrent scheduler calls per route
      * @param retryAttempts         attempts (first one included) for a call that failed before its first chunk
      * @param retryWait             the pause between those attempts
@@ -146,6 +148,7 @@ public record GatewayProperties(
             @DefaultValue("20") int slidingWindowSize,
             @DefaultValue("10") int minimumNumberOfCalls,
             @DefaultValue("10s") Duration waitInOpenState,
+            @DefaultValue("250ms") Duration recoveryProbeInterval,
             @DefaultValue("256") int maxConcurrentCalls,
             @DefaultValue("2") int retryAttempts,
             @DefaultValue("200ms") Duration retryWait) {

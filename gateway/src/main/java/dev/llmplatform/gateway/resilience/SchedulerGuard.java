@@ -36,9 +36,11 @@ import reactor.core.publisher.Mono;
  *   <li>a bulkhead on concurrent calls, refusing at once rather than queueing;</li>
  *   <li>a circuit breaker that counts the scheduler's own failures (UNAVAILABLE, DEADLINE_EXCEEDED,
  *       INTERNAL, UNKNOWN, first-chunk timeouts), not a client's mistakes (NOT_FOUND, INVALID_ARGUMENT) nor
- *       back-pressure (RESOURCE_EXHAUSTED);</li>
- *   <li>a retry on UNAVAILABLE only while nothing has been streamed: once a client has text, a retry would
- *       repeat it.</li>
+ *       back-pressure (RESOURCE_EXHAUSTED), nor the scheduler's own answer that no worker is ready (UNAVAILABLE
+ *       with its retry-after-seconds trailer: the scheduler is well, and says when to come back);</li>
+ *   <li>a retry on UNAVAILABLE from the transport only while nothing has been streamed: once a client has text, a
+ *       retry would repeat it;</li>
+ *   <li>an open breaker is closed by the scheduler's health, not by client requests ({@link SchedulerRecovery}).</li>
  * </ul>
  */
 @Component
@@ -68,7 +70,7 @@ public class SchedulerGuard {
         this.retries = RetryRegistry.of(RetryConfig.custom()
                 .maxAttempts(Math.max(1, settings.retryAttempts()))
                 .waitDuration(settings.retryWait())
-                .retryOnException(e -> statusOf(e) == Status.Code.UNAVAILABLE)
+                .retryOnException(e -> statusOf(e) == Status.Code.UNAVAILABLE && !isSchedulerRefusal(e))
                 .build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         TaggedBulkheadMetrics.ofBulkheadRegistry(bulkheads).bindTo(meters);
@@ -121,8 +123,33 @@ public class SchedulerGuard {
             }
         }
         Status.Code code = grpcCode(error);
-        return code != null && SCHEDULER_FAILURES.contains(code);
+        return code != null && SCHEDULER_FAILURES.contains(code) && !isSchedulerRefusal(error);
     }
+
+    /** Breakers that are open now, by route. */
+    public java.util.List<CircuitBreaker> openBreakers() {
+        return breakers.getAllCircuitBreakers().stream()
+                .filter(b -> b.getState() == CircuitBreaker.State.OPEN || b.getState() == CircuitBreaker.State.HALF_OPEN)
+                .toList();
+    }
+
+    /**
+     * The scheduler answered, and its answer was a refusal with a retry-after-seconds trailer: no worker ready or
+     * the queue full. A transport failure (the scheduler is down) has no such trailer.
+     */
+    static boolean isSchedulerRefusal(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            io.grpc.Metadata trailers = t instanceof io.grpc.StatusRuntimeException sre ? sre.getTrailers()
+                    : t instanceof io.grpc.StatusException se ? se.getTrailers() : null;
+            if (trailers != null) {
+                return trailers.containsKey(RETRY_AFTER_SECONDS);
+            }
+        }
+        return false;
+    }
+
+    private static final io.grpc.Metadata.Key<String> RETRY_AFTER_SECONDS =
+            io.grpc.Metadata.Key.of("retry-after-seconds", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
 
     /** The gRPC status of a failure that has not streamed anything yet; null for anything else. */
     private static Status.Code statusOf(Throwable error) {

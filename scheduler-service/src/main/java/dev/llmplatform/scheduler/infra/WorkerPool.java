@@ -38,7 +38,8 @@ import org.springframework.stereotype.Component;
  * The workers, their latest load and their health. Each worker streams its load reports (WatchLoad); a broken
  * stream marks it not ready at once and is re-opened after a short pause. Each worker's gRPC health service is
  * asked every health-check interval through the worker's circuit breaker: failures count towards opening it, and
- * while it is half-open these checks are its probes, so no client request is risked on a worker that just failed.
+ * while it is open these checks are its probes: the first SERVING answer closes it, so a worker is used again within
+ * a health-check interval of being ready and no client request is risked on a worker that just failed.
  */
 @Component
 public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembership {
@@ -211,9 +212,9 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
 
     private void checkHealth() {
         for (PooledWorker worker : workers.values()) {
-            if (!worker.breaker().tryAcquirePermission()) {
+            boolean open = !worker.breaker().tryAcquirePermission();
+            if (open) {
                 worker.healthy(false);
-                continue; // open: the wait in the open state replaces polling
             }
             if (!worker.healthy() && worker.channel() instanceof ManagedChannel managed) {
                 // our polling replaces gRPC's growing reconnect back-off: a restarted worker is seen within a check
@@ -226,7 +227,13 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
                         public void onNext(HealthCheckResponse response) {
                             boolean serving = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
                             worker.healthy(serving);
-                            if (serving) {
+                            if (open) {
+                                if (serving) {
+                                    // the probe is the trial call: no client request is risked, and none waits out the open state
+                                    log.info("Worker {} is serving again; closing its breaker", worker.id());
+                                    worker.breaker().transitionToClosedState();
+                                }
+                            } else if (serving) {
                                 worker.breaker().onSuccess(System.nanoTime() - started, TimeUnit.NANOSECONDS);
                             } else {
                                 // up but not ready (still loading): not a fault, so neither success nor failure
@@ -236,6 +243,9 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
 
                         @Override
                         public void onError(Throwable t) {
+                            if (open) {
+                                return; // still down: the breaker stays open
+                            }
                             // a slow answer counts against the breaker, but only an unreachable worker is down at once
                             if (Status.fromThrowable(t).getCode() != Status.Code.DEADLINE_EXCEEDED) {
                                 worker.healthy(false);
