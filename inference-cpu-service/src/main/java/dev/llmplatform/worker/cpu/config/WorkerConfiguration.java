@@ -1,6 +1,8 @@
 package dev.llmplatform.worker.cpu.config;
 
+import dev.llmplatform.worker.core.config.WorkerProperties;
 import dev.llmplatform.worker.core.domain.LoadedModels;
+import dev.llmplatform.worker.core.infra.CpuDevice;
 import dev.llmplatform.worker.core.infra.ModelLoader;
 import dev.llmplatform.worker.core.infra.WorkerDevice;
 import dev.llmplatform.worker.core.infra.WorkerReadiness;
@@ -9,6 +11,12 @@ import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
 class WorkerConfiguration {
+
+    /** This worker computes on the processor, with llama.cpp's CPU build from worker.native-dir. */
+    @Bean
+    CpuDevice cpuDevice(WorkerProperties properties) {
+        return new CpuDevice(properties.nativeDir());
+    }
 
     /** Part of readiness ("models" in application.yml): a worker without a loaded model must get no traffic. */
     @Bean("models")

@@ -21,6 +21,7 @@ import dev.llmplatform.worker.core.config.WorkerProperties;
 import dev.llmplatform.worker.core.domain.LoadedModels;
 import dev.llmplatform.worker.core.engine.PreviousEngine;
 import dev.llmplatform.worker.core.infra.CpuBuild;
+import dev.llmplatform.worker.core.infra.CpuDevice;
 import dev.llmplatform.worker.core.infra.ModelLoader;
 import dev.llmplatform.worker.core.infra.ModelLoaderEvents;
 import dev.llmplatform.worker.core.infra.WorkerMetrics;
@@ -63,7 +64,7 @@ class InferenceWorkerServiceTest {
             "worker.worker-id", "worker-test", "worker.threads", "1", "worker.slots", "2", "worker.context-per-slot", "128",
             "worker.batch-tokens", "64", "worker.max-waiting", "3")));
     private final WorkerProperties properties = config.bindOrCreate("worker", WorkerProperties.class);
-    private final CpuBuild device = new CpuBuild();
+    private final CpuDevice device = CpuBuild.device();
     private final ModelLoader loader = new ModelLoader(properties, device, models, new WorkerMetrics(meters, models), null);
     private Server server;
     private ManagedChannel channel;

@@ -35,7 +35,7 @@ class ModelLoaderTest {
     // bound the way Spring binds it, so settings added later keep their defaults here
     private final WorkerProperties properties = new Binder(new MapConfigurationPropertySource(Map.of(
             "worker.threads", "2", "worker.slots", "2", "worker.context-per-slot", "128"))).bindOrCreate("worker", WorkerProperties.class);
-    private final ModelLoader loader = new ModelLoader(properties, new CpuBuild(), models, new WorkerMetrics(meters, models), null);
+    private final ModelLoader loader = new ModelLoader(properties, CpuBuild.device(), models, new WorkerMetrics(meters, models), null);
 
     @AfterEach
     void close() {
