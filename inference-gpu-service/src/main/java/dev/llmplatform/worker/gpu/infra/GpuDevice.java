@@ -74,7 +74,7 @@ public class GpuDevice implements WorkerDevice {
 
     /** The GPUs as nvidia-smi last read them; the worker's memory is theirs in use. */
     @Override
-    public void describe(LoadReport.Builder report, long kvCapacityTokens) {
+    public void describe(LoadReport.Builder report, long kvCapacityTokensPerModel) {
         long memoryUsed = 0;
         for (GpuProbe.Gpu gpu : telemetry.gpus()) {
             memoryUsed += gpu.memoryUsedMib() * MIB;

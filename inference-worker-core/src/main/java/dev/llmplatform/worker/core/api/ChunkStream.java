@@ -43,6 +43,12 @@ final class ChunkStream {
         call.onCompleted();
     }
 
+    /** Ends the call with an error, after what is pending (those tokens were generated, and the caller counts them). */
+    synchronized void fail(Throwable error) {
+        flush();
+        call.onError(error);
+    }
+
     private synchronized void onReady() {
         if (pending && call.isReady()) {
             flush();

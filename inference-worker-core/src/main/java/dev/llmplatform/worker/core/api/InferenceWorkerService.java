@@ -30,6 +30,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,19 +94,26 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         call.setOnCancelHandler(() -> cancelled.set(true));
         var chunks = new ChunkStream(call);
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
-        engine.submit(generation, (text, tokens) -> {
-                    load.generated(tokens);
-                    chunks.send(text, tokens);
-                }, cancelled::get)
-                .whenComplete((outcome, failure) -> {
-                    load.release();
-                    if (failure != null) {
-                        log.warn("Generation {} failed", generation.requestId(), failure);
-                        outcome = new GenerationOutcome.Failed(0, String.valueOf(failure.getMessage()));
-                    }
-                    metrics.generationEnded(engine.modelId(), outcome);
-                    finish(call, chunks, promptTokens, outcome);
-                });
+        CompletableFuture<GenerationOutcome> outcome;
+        try {
+            outcome = engine.submit(generation, (text, tokens) -> {
+                load.generated(tokens);
+                chunks.send(text, tokens);
+            }, cancelled::get);
+        } catch (RuntimeException e) {
+            log.warn("Generation {} could not start", generation.requestId(), e);
+            outcome = CompletableFuture.completedFuture(new GenerationOutcome.Failed(0, String.valueOf(e.getMessage())));
+        }
+        outcome.whenComplete((ended, failure) -> {
+            load.release();
+            GenerationOutcome result = ended;
+            if (failure != null) {
+                log.warn("Generation {} failed", generation.requestId(), failure);
+                result = new GenerationOutcome.Failed(0, String.valueOf(failure.getMessage()));
+            }
+            metrics.generationEnded(engine.modelId(), result);
+            finish(call, chunks, promptTokens, result);
+        });
     }
 
     private static void finish(ServerCallStreamObserver<WorkerGenerateChunk> call, ChunkStream chunks, int promptTokens,
@@ -115,7 +123,7 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         }
         switch (outcome) {
             case GenerationOutcome.Cancelled cancelled -> { }
-            case GenerationOutcome.Failed failed -> call.onError(failure(failed));
+            case GenerationOutcome.Failed failed -> chunks.fail(failure(failed));
             case GenerationOutcome.Stopped stopped -> chunks.finish(last(FinishReason.FINISH_REASON_STOP, promptTokens, outcome.completionTokens()));
             case GenerationOutcome.LengthReached length -> chunks.finish(last(FinishReason.FINISH_REASON_LENGTH, promptTokens, outcome.completionTokens()));
         }

@@ -91,8 +91,8 @@ public final class WorkerLoad {
                     .setOwnedBy(entry.ownedBy())
                     .setCreatedEpochSeconds(entry.createdEpochSeconds()));
         }
+        device.describe(report, models.isEmpty() ? 0 : kvCapacity / models.all().size());
         embeddings.forEach(e -> report.addAllModels(e.loadedModels()));
-        device.describe(report, kvCapacity);
         String notReady = loader.notReadyReason();
         return report.setRunning(running).setWaiting(waiting).setSlots(slots)
                 .setDecodeTokensPerSecond(decode).setPrefillTokensPerSecond(prefill)

@@ -47,8 +47,7 @@ public final class CpuDevice implements WorkerDevice {
 
     /** The mapped weights plus the KV caches: what the loaded models hold of this machine's memory. */
     @Override
-    public void describe(LoadReport.Builder report, long kvCapacityTokens) {
-        long models = Math.max(1, report.getModelsCount());
-        report.setMemoryUsedBytes(memory.bytes(kvCapacityTokens / models));
+    public void describe(LoadReport.Builder report, long kvCapacityTokensPerModel) {
+        report.setMemoryUsedBytes(memory.bytes(kvCapacityTokensPerModel));
     }
 }

@@ -19,9 +19,9 @@ public interface WorkerDevice {
     /**
      * Adds what only the device knows to a load report: memory in use and accelerators.
      *
-     * @param kvCapacityTokens KV cache tokens allocated over all loaded models
+     * @param kvCapacityTokensPerModel KV cache tokens allocated for each loaded model (slots times context per slot)
      */
-    void describe(LoadReport.Builder report, long kvCapacityTokens);
+    void describe(LoadReport.Builder report, long kvCapacityTokensPerModel);
 
     /** Extra details for the readiness health indicator (no host paths). */
     default Map<String, Object> healthDetails() {
