@@ -9,9 +9,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Decode throughput of llama.cpp (the engine the CPU worker runs) on one GGUF file, single stream and with
+ * Decode throughput of de.kherud's llama.cpp server (the CPU worker's previous engine) on one GGUF file, single stream and with
  * several streams decoded together (continuous batching), each figure a ratio to the single-stream run made in
- * the same process. Run with tools/bench/engine-throughput.sh.
+ * the same process. Run with ENGINE=previous tools/bench/engine-throughput.sh.
  */
 public class EngineBench {
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the GPU worker for a machine that has an NVIDIA GPU but no JDK and no network (the lent device machine):
 #   runtime/   a jlink-ed Java 25 runtime (only the modules the worker uses)
-#   app.jar    the worker's executable jar (it also holds the DecodeBench entry point)
+#   app.jar    the worker's executable jar; bench/ the engine benchmark's classes (DecodeBench, run with app.jar's libraries)
 #   natives/   the llama.cpp CUDA build (libllama, libggml*, libggml-cuda.so: CUDA 13, needs driver >= 580)
 #   model/     the default model; tools/ the benchmark scripts; run-on-device.sh the steps to run there
 # then tars and compresses it and splits it into parts small enough to travel one per call (64 MiB per call
@@ -17,8 +17,9 @@ version="$(sed -n 's/^version=//p' "$repo/tools/gpu/llama-cuda.lock")"
 natives="$repo/.platform/native/llama-cuda/$version"
 jar="$repo/inference-gpu-service/target/inference-gpu-service-0.1.0-SNAPSHOT-exec.jar"
 
-if [[ ! -f "$jar" || ! -f "$natives/.complete" ]]; then
-  (cd "$repo" && ./mvnw -B -q -pl inference-gpu-service -am package -DskipTests)
+bench="$repo/bench/target/classes/dev/llmplatform/bench/engine"
+if [[ ! -f "$jar" || ! -f "$natives/.complete" || ! -d "$bench" ]]; then
+  (cd "$repo" && ./mvnw -B -q -pl inference-gpu-service,bench -am package -DskipTests)
 fi
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
@@ -27,6 +28,7 @@ mkdir -p "$root/model" "$root/tools"
 "$JAVA_HOME/bin/jlink" --output "$root/runtime" --strip-debug --no-header-files --no-man-pages --compress zip-6 \
   --add-modules java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,java.naming,java.net.http,java.prefs,java.scripting,java.security.jgss,java.security.sasl,java.sql,java.xml,jdk.management,jdk.naming.dns,jdk.net,jdk.unsupported,jdk.zipfs,jdk.crypto.ec
 cp "$jar" "$root/app.jar"
+mkdir -p "$root/bench/dev/llmplatform/bench" && cp -r "$bench" "$root/bench/dev/llmplatform/bench/"
 cp -r "$natives" "$root/natives"
 rm -f "$root/natives/llama-addon.node" "$root/natives/libllama-common.so" "$root/natives/.complete"  # Node.js only
 cp "$repo/models/tiny-kjv-chat/tiny-kjv-chat.gguf" "$root/model/"

@@ -33,7 +33,7 @@ log="$dir/results.txt"
 : > "$log"
 
 echo "== decode benchmark: GPU worker engine (llama.cpp CUDA) ==" | tee -a "$log"
-"$java" --enable-native-access=ALL-UNNAMED -Dloader.main=dev.llmplatform.worker.gpu.bench.DecodeBench \
+"$java" --enable-native-access=ALL-UNNAMED -Dloader.path=bench -Dloader.main=dev.llmplatform.bench.engine.DecodeBench \
   -cp app.jar org.springframework.boot.loader.launch.PropertiesLauncher natives model/tiny-kjv-chat.gguf "$tokens" 3 0 \
   2>&1 | grep -E 'devices=|batch=' | tee -a "$log"
 

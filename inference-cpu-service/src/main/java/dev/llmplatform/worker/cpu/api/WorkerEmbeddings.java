@@ -6,11 +6,12 @@ import dev.llmplatform.proto.v1.LoadedModel;
 import dev.llmplatform.proto.v1.WorkerEmbedRequest;
 import dev.llmplatform.proto.v1.WorkerEmbedResponse;
 import dev.llmplatform.worker.cpu.config.EmbeddingProperties;
-import dev.llmplatform.worker.cpu.config.WorkerProperties;
+import dev.llmplatform.worker.core.api.Embeddings;
+import dev.llmplatform.worker.core.config.WorkerProperties;
 import dev.llmplatform.worker.cpu.domain.EmbeddingEngine;
 import dev.llmplatform.worker.cpu.domain.EmbeddingOutcome;
 import dev.llmplatform.worker.cpu.domain.LoadedEmbeddingModels;
-import dev.llmplatform.worker.cpu.domain.LoadedModels;
+import dev.llmplatform.worker.core.domain.LoadedModels;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -30,7 +31,7 @@ import org.springframework.stereotype.Component;
  * the scheduler can go elsewhere) and reports the loaded embedding models for the load report.
  */
 @Component
-public class WorkerEmbeddings implements DisposableBean {
+public class WorkerEmbeddings implements Embeddings, DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerEmbeddings.class);
 
@@ -54,6 +55,7 @@ public class WorkerEmbeddings implements DisposableBean {
                 Thread.ofPlatform().name("embed-", 0).daemon(true).factory());
     }
 
+    @Override
     public void embed(WorkerEmbedRequest request, StreamObserver<WorkerEmbedResponse> responses) {
         var call = (ServerCallStreamObserver<WorkerEmbedResponse>) responses;
         String model = request.getModel();
@@ -126,6 +128,7 @@ public class WorkerEmbeddings implements DisposableBean {
     }
 
     /** The loaded embedding models, as the load report lists them (context length = longest input in tokens). */
+    @Override
     public List<LoadedModel> loadedModels() {
         return models.all().stream().map(e -> LoadedModel.newBuilder()
                 .setId(e.engine().modelId())

@@ -1,39 +1,26 @@
 package dev.llmplatform.worker.cpu.config;
 
-import dev.llmplatform.worker.cpu.domain.LoadTracker;
-import dev.llmplatform.worker.cpu.domain.LoadedModels;
-import dev.llmplatform.worker.cpu.infra.ModelLoader;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.health.contributor.HealthIndicator;
+import dev.llmplatform.worker.core.config.WorkerProperties;
+import dev.llmplatform.worker.core.domain.LoadedModels;
+import dev.llmplatform.worker.core.infra.CpuDevice;
+import dev.llmplatform.worker.core.infra.ModelLoader;
+import dev.llmplatform.worker.core.infra.WorkerDevice;
+import dev.llmplatform.worker.core.infra.WorkerReadiness;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
 class WorkerConfiguration {
 
-    @Bean(destroyMethod = "close")
-    LoadedModels loadedModels() {
-        return new LoadedModels();
-    }
-
+    /** This worker computes on the processor, with llama.cpp's CPU build from worker.native-dir. */
     @Bean
-    LoadTracker loadTracker(WorkerProperties properties) {
-        return new LoadTracker(properties.slots());
+    CpuDevice cpuDevice(WorkerProperties properties) {
+        return new CpuDevice(properties.nativeDir());
     }
 
-    /** Part of readiness: a worker without a loaded model must get no traffic. */
-    @Bean
-    HealthIndicator modelsHealthIndicator(LoadedModels models, ModelLoader loader) {
-        return () -> models.isEmpty()
-                ? Health.outOfService().withDetail("reason", loader.notReadyReason()).build()
-                : Health.up().withDetail("models", models.all().stream().map(e -> e.engine().modelId()).toList()).build();
-    }
-
-    /** Generation blocks in native code for its whole length, so each sequence gets a platform thread of its own. */
-    @Bean(destroyMethod = "shutdownNow")
-    ExecutorService generationExecutor() {
-        return Executors.newThreadPerTaskExecutor(Thread.ofPlatform().name("generate-", 0).daemon(true).factory());
+    /** Part of readiness ("models" in application.yml): a worker without a loaded model must get no traffic. */
+    @Bean("models")
+    WorkerReadiness modelsHealthIndicator(WorkerDevice device, ModelLoader loader, LoadedModels models) {
+        return new WorkerReadiness(device, loader, models);
     }
 }

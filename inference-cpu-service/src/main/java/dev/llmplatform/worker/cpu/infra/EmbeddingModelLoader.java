@@ -6,7 +6,7 @@ import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.Model;
 import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.worker.cpu.config.EmbeddingProperties;
-import dev.llmplatform.worker.cpu.config.WorkerProperties;
+import dev.llmplatform.worker.core.config.WorkerProperties;
 import dev.llmplatform.worker.cpu.domain.LoadedEmbeddingModels;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -7,10 +7,12 @@ import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.WorkerEmbedRequest;
 import dev.llmplatform.proto.v1.WorkerEmbedResponse;
 import dev.llmplatform.worker.cpu.config.EmbeddingProperties;
-import dev.llmplatform.worker.cpu.config.WorkerProperties;
 import dev.llmplatform.worker.cpu.domain.LoadedEmbeddingModels;
-import dev.llmplatform.worker.cpu.domain.LoadedModels;
-import dev.llmplatform.worker.cpu.infra.LlamaCppEngine;
+import dev.llmplatform.worker.core.config.WorkerProperties;
+import dev.llmplatform.worker.core.domain.LoadedModels;
+import dev.llmplatform.worker.core.engine.ContinuousBatchingEngine;
+import dev.llmplatform.worker.core.llama.LlamaContext;
+import dev.llmplatform.worker.core.llama.LlamaLibrary;
 import dev.llmplatform.worker.cpu.infra.OnnxSentenceEncoder;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -52,8 +54,10 @@ class WorkerEmbeddingsTest {
         embeddingModels.put(new LoadedEmbeddingModels.Entry(new OnnxSentenceEncoder(EMBEDDING_MODEL,
                 MODELS.resolve("all-minilm-l6-v2/model.onnx"), MODELS.resolve("all-minilm-l6-v2/tokenizer.json"), 256, 1, 2),
                 "cpu-onnx-q8", "sentence-transformers", 1_700_000_000L));
-        chatModels.put(new LoadedModels.Entry(new LlamaCppEngine(CHAT_MODEL, MODELS.resolve("tiny-kjv-chat/tiny-kjv-chat.gguf"), 1, 1, 64),
-                "cpu-f16", "llm-platform", 1_700_000_000L));
+        var llama = new LlamaContext(LlamaLibrary.load(Path.of(System.getProperty("llama.cpu.dir"))),
+                MODELS.resolve("tiny-kjv-chat/tiny-kjv-chat.gguf"), new LlamaContext.Settings(0, 1, 64, 64, 1));
+        chatModels.put(new LoadedModels.Entry(new ContinuousBatchingEngine(CHAT_MODEL, llama, 1, 64, (s, p, d, n) -> { }),
+                "cpu-f16", "llm-platform", 1_700_000_000L, "1", ""));
         embeddings = new WorkerEmbeddings(embeddingModels, chatModels,
                 config.bindOrCreate("worker.embeddings", EmbeddingProperties.class),
                 config.bindOrCreate("worker", WorkerProperties.class), meters);

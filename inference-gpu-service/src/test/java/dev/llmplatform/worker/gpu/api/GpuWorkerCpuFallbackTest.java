@@ -3,11 +3,7 @@ package dev.llmplatform.worker.gpu.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import de.kherud.llama.LlamaModel;
-import de.kherud.llama.LlamaOutput;
-import de.kherud.llama.ModelParameters;
-import de.kherud.llama.TokenPromptForTests;
-import de.kherud.llama.args.LogFormat;
+import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.FinishReason;
 import dev.llmplatform.proto.v1.GetLoadRequest;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
@@ -17,6 +13,7 @@ import dev.llmplatform.proto.v1.SamplingParams;
 import dev.llmplatform.proto.v1.WorkerEmbedRequest;
 import dev.llmplatform.proto.v1.WorkerGenerateChunk;
 import dev.llmplatform.proto.v1.WorkerGenerateRequest;
+import dev.llmplatform.worker.core.engine.PreviousEngine;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -66,8 +63,7 @@ class GpuWorkerCpuFallbackTest {
 
     static final Path GGUF = Path.of(System.getProperty("platform.model", "../models/tiny-kjv-chat/tiny-kjv-chat.gguf")).toAbsolutePath();
 
-    static int[] prompt;
-    static String cpuWorkerGreedy;
+    static final int[] prompt = PreviousEngine.PROMPT;
 
     static final String REFUSAL = "is not a registered artifact or failed verification";
 
@@ -76,20 +72,6 @@ class GpuWorkerCpuFallbackTest {
         registry.add("worker.native-dir", () -> System.getProperty("llama.cuda.dir", "../.platform/native/llama-cuda/3.22.1"));
         int registryPort = FakeRegistry.start(GGUF).getPort();
         registry.add("worker.registry-target", () -> "static://127.0.0.1:" + registryPort);
-    }
-
-    @BeforeAll
-    static void referenceFromTheCpuWorkersEngine() {
-        LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> { });
-        try (var cpu = new LlamaModel(new ModelParameters().setModel(GGUF.toString()).setCtxSize(256).setGpuLayers(0))) {
-            prompt = cpu.encode("In the beginning");
-            var text = new StringBuilder();
-            for (LlamaOutput output : cpu.generate(TokenPromptForTests.of(prompt).setNPredict(16).setTemperature(0f)
-                    .setTopK(0).setTopP(1f).setMinP(0f).setRepeatPenalty(1f))) {
-                text.append(output.text);
-            }
-            cpuWorkerGreedy = text.toString();
-        }
     }
 
     @LocalGrpcServerPort
@@ -120,11 +102,18 @@ class GpuWorkerCpuFallbackTest {
 
     @Test
     @Order(1)
-    void withoutAModelItIsNotReadyYet() {
-        LoadReport report = worker.getLoad(GetLoadRequest.getDefaultInstance());
+    void followsTheRegistrysProductionVersionAndReportsWhatEveryWorkerReports() {
+        Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> worker.getLoad(GetLoadRequest.getDefaultInstance()).getReady());
 
-        assertThat(report.getReady()).isFalse();
-        assertThat(report.getNotReadyReason()).isNotBlank();
+        LoadReport report = worker.getLoad(GetLoadRequest.getDefaultInstance());
+        assertThat(report.getDeviceClass()).isEqualTo(DeviceClass.DEVICE_CLASS_GPU);
+        assertThat(report.getModelsList()).singleElement().satisfies(m -> assertThat(m.getVariantId()).isEqualTo("cpu-f16-v2"));
+        // the fields the GPU worker's report used to lack
+        assertThat(report.getMaxWaiting()).isEqualTo(256);
+        assertThat(report.getKvCacheCapacityTokens()).isEqualTo(4L * 256);
+        assertThat(report.getKvCacheUsage()).isZero();
+        assertThat(report.getGeneratedTokensTotal()).isZero();
     }
 
     @Test
@@ -147,19 +136,20 @@ class GpuWorkerCpuFallbackTest {
 
     @Test
     @Order(3)
-    void streamsTheSameGreedyTextAsTheCpuWorkerAndEndsWithUsage() {
+    void streamsThePreviousCpuEnginesGreedyTextAndEndsWithUsage() {
         List<WorkerGenerateChunk> chunks = new ArrayList<>();
-        worker.generate(greedy(16)).forEachRemaining(chunks::add);
+        worker.generate(greedy(24)).forEachRemaining(chunks::add);
 
         WorkerGenerateChunk last = chunks.getLast();
         String text = chunks.stream().map(WorkerGenerateChunk::getText).reduce("", String::concat);
-        assertThat(text).isEqualTo(cpuWorkerGreedy);
-        assertThat(chunks.stream().mapToInt(WorkerGenerateChunk::getTokenCount).sum()).isEqualTo(16);
+        assertThat(text).isEqualTo(PreviousEngine.GREEDY);
+        assertThat(chunks.stream().mapToInt(WorkerGenerateChunk::getTokenCount).sum()).isEqualTo(24);
         assertThat(last.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_LENGTH);
         assertThat(last.getUsage().getPromptTokens()).isEqualTo(prompt.length);
-        assertThat(last.getUsage().getCompletionTokens()).isEqualTo(16);
+        assertThat(last.getUsage().getCompletionTokens()).isEqualTo(24);
         assertThat(meters.find("worker.batch.size").summary().count()).isPositive();
         assertThat(meters.find("worker.generations").tag("outcome", "length").counter().count()).isPositive();
+        assertThat(worker.getLoad(GetLoadRequest.getDefaultInstance()).getGeneratedTokensTotal()).isEqualTo(24);
     }
 
     @Test
@@ -169,12 +159,12 @@ class GpuWorkerCpuFallbackTest {
         for (int i = 0; i < 4; i++) {
             calls.add(CompletableFuture.supplyAsync(() -> {
                 var text = new StringBuilder();
-                worker.generate(greedy(16)).forEachRemaining(c -> text.append(c.getText()));
+                worker.generate(greedy(24)).forEachRemaining(c -> text.append(c.getText()));
                 return text.toString();
             }));
         }
         for (var call : calls) {
-            assertThat(call.get(120, TimeUnit.SECONDS)).isEqualTo(cpuWorkerGreedy);
+            assertThat(call.get(120, TimeUnit.SECONDS)).isEqualTo(PreviousEngine.GREEDY);
         }
         assertThat(meters.find("worker.batch.size").summary().max()).isGreaterThan(1);
     }
@@ -264,5 +254,17 @@ class GpuWorkerCpuFallbackTest {
             return e.getStatus().getCode();
         }
         return Status.Code.OK; // no error: the assertion on the code fails and says so
+    }
+
+    @Test
+    @Order(8)
+    void aPromotionSwitchesToTheNewVersionAndRequestsKeepTheirAnswers(@TempDir Path dir) throws Exception {
+        FakeRegistry.promote("3", Files.copy(GGUF, dir.resolve("v3.gguf")));
+
+        Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> worker.getLoad(GetLoadRequest.getDefaultInstance())
+                .getModelsList().stream().anyMatch(m -> m.getVariantId().equals("cpu-f16-v3")));
+        var text = new StringBuilder();
+        worker.generate(greedy(24)).forEachRemaining(c -> text.append(c.getText()));
+        assertThat(text).hasToString(PreviousEngine.GREEDY);
     }
 }

@@ -3,7 +3,7 @@ package dev.llmplatform.worker.gpu.infra;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmplatform.worker.gpu.config.GpuWorkerProperties;
-import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class GpuProbeTest {
@@ -22,7 +22,7 @@ class GpuProbeTest {
 
     @Test
     void aMachineWithoutTheDriverReportsWhyItHasNoGpu() {
-        var probe = new GpuProbe(GpuWorkerProperties.of("gpu-0", "/nonexistent/nvidia-smi", Path.of("unused"), false));
+        var probe = new GpuProbe(new GpuWorkerProperties("/nonexistent/nvidia-smi", false, Duration.ofSeconds(5)));
 
         assertThat(probe.discover()).isInstanceOfSatisfying(GpuProbe.Discovery.NotFound.class,
                 notFound -> assertThat(notFound.reason()).contains("no NVIDIA driver"));

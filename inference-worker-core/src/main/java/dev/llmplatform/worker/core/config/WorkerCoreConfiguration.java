@@ -1,0 +1,53 @@
+package dev.llmplatform.worker.core.config;
+
+import dev.llmplatform.worker.core.api.Embeddings;
+import dev.llmplatform.worker.core.api.InferenceWorkerService;
+import dev.llmplatform.worker.core.api.WorkerLoad;
+import dev.llmplatform.worker.core.domain.LoadedModels;
+import dev.llmplatform.worker.core.infra.ModelLoader;
+import dev.llmplatform.worker.core.infra.WorkerDevice;
+import dev.llmplatform.worker.core.infra.WorkerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.grpc.client.GrpcChannelFactory;
+
+/**
+ * The shared worker, wired once: a deployable imports this and adds its {@link WorkerDevice} (and, where it serves
+ * them, {@link Embeddings}).
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(WorkerProperties.class)
+public class WorkerCoreConfiguration {
+
+    /** Closing frees the models' memory (llama.cpp contexts, weights and KV caches). */
+    @Bean(destroyMethod = "close")
+    LoadedModels loadedModels() {
+        return new LoadedModels();
+    }
+
+    @Bean
+    WorkerMetrics workerMetrics(MeterRegistry meters, LoadedModels models) {
+        return new WorkerMetrics(meters, models);
+    }
+
+    @Bean(destroyMethod = "close")
+    ModelLoader modelLoader(WorkerProperties properties, WorkerDevice device, LoadedModels models, WorkerMetrics metrics,
+                            GrpcChannelFactory channels) {
+        return new ModelLoader(properties, device, models, metrics, channels);
+    }
+
+    @Bean
+    WorkerLoad workerLoad(WorkerProperties properties, WorkerDevice device, LoadedModels models, ModelLoader loader,
+                          List<Embeddings> embeddings) {
+        return new WorkerLoad(properties, device, models, loader, embeddings);
+    }
+
+    @Bean
+    InferenceWorkerService inferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader,
+                                                  WorkerLoad load, WorkerMetrics metrics, List<Embeddings> embeddings) {
+        return new InferenceWorkerService(properties, models, loader, load, metrics, embeddings);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.llmplatform.worker.core.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * What both workers share. Each deployable's application.yml sets its own sizing and native build.
+ *
+ * @param workerId          how the scheduler names this worker in placements and metrics
+ * @param registryTarget    gRPC target of the model registry, whose production artifacts this worker follows
+ * @param nativeDir         folder holding the llama.cpp build (filled at build time by tools/llama/fetch-llama.sh);
+ *                          relative paths resolve against the working directory, the repository root when launched locally
+ * @param gpuLayers         layers offloaded to a GPU; -1 means all of them (ignored on the CPU back end)
+ * @param slots             sequences decoded together in one batch (continuous batching)
+ * @param contextPerSlot    tokens of KV cache each sequence may use (prompt plus output), capped by the model's own
+ * @param batchTokens       tokens one decode step may hold (running sequences' next tokens plus prompt chunks)
+ * @param threads           llama.cpp compute threads; 0 means one per core on the CPU back end, llama.cpp's choice on a GPU
+ * @param maxWaiting        requests allowed to wait for a free slot before new ones are refused
+ * @param loadRetryInterval how long to wait before asking the registry again when it is not up yet
+ * @param modelFile         a GGUF to load at start instead of following the registry (a worker run on its own, e.g.
+ *                          on a lent GPU machine); its file name without .gguf is the model id
+ */
+@ConfigurationProperties("worker")
+public record WorkerProperties(
+        @DefaultValue("worker-0") String workerId,
+        @DefaultValue("static://127.0.0.1:9091") String registryTarget,
+        @DefaultValue(".platform/native/llama-cpu/3.22.1") Path nativeDir,
+        @DefaultValue("-1") int gpuLayers,
+        @DefaultValue("8") int slots,
+        @DefaultValue("512") int contextPerSlot,
+        @DefaultValue("512") int batchTokens,
+        @DefaultValue("0") int threads,
+        @DefaultValue("64") int maxWaiting,
+        @DefaultValue("2s") Duration loadRetryInterval,
+        Path modelFile) {
+}

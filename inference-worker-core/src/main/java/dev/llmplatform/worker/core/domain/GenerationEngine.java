@@ -1,0 +1,49 @@
+package dev.llmplatform.worker.core.domain;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+
+/** A loaded model that generates many sequences at once, each on its own sequence id in one shared batch. */
+public interface GenerationEngine extends AutoCloseable {
+
+    String modelId();
+
+    /** Tokens one sequence may hold: prompt plus output. */
+    int contextPerSequence();
+
+    /** Sequences decoded together at most. */
+    int slots();
+
+    /**
+     * Queues a sequence. {@code sink} hears each piece of text as soon as it is decoded, on the engine's thread;
+     * {@code cancelled} is polled once per decode step. The future completes with how the sequence ended.
+     */
+    CompletableFuture<GenerationOutcome> submit(GenerationRequest request, TextSink sink, BooleanSupplier cancelled);
+
+    EngineLoad load();
+
+    @Override
+    void close();
+
+    /**
+     * What the engine is doing now.
+     *
+     * @param kvCacheTokens         tokens the running sequences hold in the KV cache
+     * @param kvCacheCapacityTokens slots times tokens per sequence
+     */
+    record EngineLoad(int running, int waiting, long kvCacheTokens, long kvCacheCapacityTokens,
+                      double decodeTokensPerSecond, double prefillTokensPerSecond) {
+
+        public static final EngineLoad IDLE = new EngineLoad(0, 0, 0, 0, 0, 0);
+
+        public double kvCacheUsage() {
+            return kvCacheCapacityTokens == 0 ? 0 : Math.min(1.0, (double) kvCacheTokens / kvCacheCapacityTokens);
+        }
+    }
+
+    @FunctionalInterface
+    interface TextSink {
+        /** @param tokens how many generated tokens {@code text} covers */
+        void accept(String text, int tokens);
+    }
+}

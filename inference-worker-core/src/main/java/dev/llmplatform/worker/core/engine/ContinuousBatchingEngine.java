@@ -1,0 +1,327 @@
+package dev.llmplatform.worker.core.engine;
+
+import dev.llmplatform.worker.core.domain.GenerationEngine;
+import dev.llmplatform.worker.core.domain.GenerationOutcome;
+import dev.llmplatform.worker.core.domain.GenerationRequest;
+import dev.llmplatform.worker.core.domain.StopStrings;
+import dev.llmplatform.worker.core.domain.Utf8Pieces;
+import dev.llmplatform.worker.core.llama.LlamaBatch;
+import dev.llmplatform.worker.core.llama.LlamaContext;
+import dev.llmplatform.worker.core.llama.LlamaSampler;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Continuous batching over one llama.cpp context. A single decode-loop thread owns the context; every step it
+ * <ol>
+ *   <li>admits waiting sequences while sequence ids are free,</li>
+ *   <li>builds one batch: one token for each sequence that is generating, then prompt chunks of newly admitted
+ *       sequences up to the batch's token budget (prefill),</li>
+ *   <li>runs llama_decode once, samples the next token of every sequence whose logits came out,</li>
+ *   <li>lets finished and cancelled sequences leave, freeing their KV cells (llama_memory_seq_rm) and ids.</li>
+ * </ol>
+ * So new requests join a running batch at the next step instead of waiting for it to drain.
+ */
+public final class ContinuousBatchingEngine implements GenerationEngine {
+
+    private static final Logger log = LoggerFactory.getLogger(ContinuousBatchingEngine.class);
+    private static final double SMOOTHING = 0.2;
+
+    /** Hears every decode step: how many sequences and tokens went in, and how long it took. */
+    @FunctionalInterface
+    public interface StepListener {
+        void onStep(int sequences, int prefillTokens, int decodeTokens, long nanos);
+    }
+
+    private final String modelId;
+    private final LlamaContext context;
+    private final int slots;
+    private final int batchTokens;
+    private final StepListener listener;
+    private final LinkedBlockingQueue<Sequence> waiting = new LinkedBlockingQueue<>();
+    private final Deque<Integer> freeIds = new ArrayDeque<>();
+    private final List<Sequence> active = new ArrayList<>();
+    private final Thread loop;
+    private volatile Sequence head;
+    private volatile boolean closing;
+    private volatile int running;
+    private volatile long cachedTokens;
+    private volatile double decodeTokensPerSecond;
+    private volatile double prefillTokensPerSecond;
+
+    public ContinuousBatchingEngine(String modelId, LlamaContext context, int slots, int batchTokens, StepListener listener) {
+        this.modelId = modelId;
+        this.context = context;
+        this.slots = slots;
+        this.batchTokens = Math.max(batchTokens, slots);
+        this.listener = listener;
+        for (int id = 0; id < slots; id++) {
+            freeIds.add(id);
+        }
+        loop = Thread.ofPlatform().name("decode-" + modelId).daemon(true).start(this::run);
+    }
+
+    @Override
+    public String modelId() {
+        return modelId;
+    }
+
+    @Override
+    public int contextPerSequence() {
+        return context.contextPerSequence();
+    }
+
+    @Override
+    public int slots() {
+        return slots;
+    }
+
+    @Override
+    public CompletableFuture<GenerationOutcome> submit(GenerationRequest request, TextSink sink, BooleanSupplier cancelled) {
+        if (request.promptTokenIds().length >= contextPerSequence()) {
+            throw new IllegalArgumentException("the prompt has " + request.promptTokenIds().length
+                    + " tokens but a sequence holds " + contextPerSequence());
+        }
+        var sequence = new Sequence(request, sink, cancelled);
+        if (closing) {
+            sequence.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " is closed"));
+            return sequence.outcome;
+        }
+        waiting.add(sequence);
+        return sequence.outcome;
+    }
+
+    @Override
+    public EngineLoad load() {
+        return new EngineLoad(running, waiting.size() + (head != null ? 1 : 0), cachedTokens,
+                (long) slots * contextPerSequence(), decodeTokensPerSecond, prefillTokensPerSecond);
+    }
+
+    private void run() {
+        try (LlamaBatch batch = context.newBatch(batchTokens)) {
+            while (!closing) {
+                admit();
+                if (active.isEmpty()) {
+                    // idle: block until a sequence arrives; it is admitted first at the next turn
+                    head = waiting.poll(100, TimeUnit.MILLISECONDS);
+                    continue;
+                }
+                step(batch);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            log.error("Decode loop of {} stopped", modelId, e);
+            closing = true;
+        } finally {
+            for (Sequence s : List.copyOf(active)) {
+                finish(s, new GenerationOutcome.Failed(s.generated, "engine " + modelId + " stopped"));
+            }
+            Sequence s = head;
+            if (s != null) {
+                s.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " stopped"));
+            }
+            while ((s = waiting.poll()) != null) {
+                s.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " stopped"));
+            }
+        }
+    }
+
+    private void admit() {
+        while (!freeIds.isEmpty()) {
+            Sequence next = head != null ? head : waiting.poll();
+            head = null;
+            if (next == null) {
+                break;
+            }
+            if (next.cancelled()) {
+                next.outcome.complete(new GenerationOutcome.Cancelled(0));
+                continue;
+            }
+            next.seqId = freeIds.poll();
+            try {
+                next.sampler = context.newSampler(next.samplerSettings());
+            } catch (RuntimeException e) {
+                freeIds.push(next.seqId);
+                next.outcome.complete(new GenerationOutcome.Failed(0, e.getMessage()));
+                continue;
+            }
+            active.add(next);
+        }
+        running = active.size();
+    }
+
+    private void step(LlamaBatch batch) {
+        batch.clear();
+        int decodeTokens = 0;
+        int prefillTokens = 0;
+        for (Sequence s : active) {
+            if (s.nextToken >= 0) {
+                s.outputIndex = batch.add(s.nextToken, s.position++, s.seqId, true);
+                s.nextToken = -1;
+                decodeTokens++;
+            }
+        }
+        for (Sequence s : active) {
+            int[] prompt = s.request.promptTokenIds();
+            while (s.prefilled < prompt.length && batch.size() < batch.capacity()) {
+                boolean last = s.prefilled == prompt.length - 1;
+                int index = batch.add(prompt[s.prefilled++], s.position++, s.seqId, last);
+                prefillTokens++;
+                if (last) {
+                    s.outputIndex = index;
+                }
+            }
+        }
+        long started = System.nanoTime();
+        int rc = batch.size() == 0 ? 0 : context.decode(batch);
+        long nanos = System.nanoTime() - started;
+        if (rc != 0) {
+            // the KV cache of every sequence in this batch is now uncertain: end them all, clearly
+            for (Sequence s : List.copyOf(active)) {
+                finish(s, new GenerationOutcome.Failed(s.generated, "llama_decode returned " + rc));
+            }
+            return;
+        }
+        record(prefillTokens, decodeTokens, nanos);
+        for (Sequence s : List.copyOf(active)) {
+            if (s.outputIndex >= 0) {
+                int token = context.sample(s.sampler, s.outputIndex);
+                s.outputIndex = -1;
+                accept(s, token);
+            }
+            if (!s.outcome.isDone() && s.cancelled()) {
+                finish(s, new GenerationOutcome.Cancelled(s.generated));
+            }
+        }
+        long cached = 0;
+        for (Sequence s : active) {
+            cached += s.position;
+        }
+        cachedTokens = cached;
+    }
+
+    private void record(int prefillTokens, int decodeTokens, long nanos) {
+        if (nanos <= 0) {
+            return;
+        }
+        listener.onStep(running, prefillTokens, decodeTokens, nanos);
+        if (decodeTokens > 0 && prefillTokens == 0) {
+            decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
+        }
+        if (prefillTokens > 0) {
+            prefillTokensPerSecond = smooth(prefillTokensPerSecond, prefillTokens * 1e9 / nanos);
+        }
+    }
+
+    private static double smooth(double previous, double sample) {
+        return previous == 0 ? sample : previous + SMOOTHING * (sample - previous);
+    }
+
+    /** One new token of a sequence: send its text, then decide whether the sequence goes on. */
+    private void accept(Sequence s, int token) {
+        s.generated++;
+        if (context.isEndOfGeneration(token)) {
+            send(s, s.stops.flush() + s.utf8.flush(), 1);
+            finish(s, new GenerationOutcome.Stopped(s.generated));
+            return;
+        }
+        StopStrings.Step step = s.stops.accept(s.utf8.append(context.piece(token)));
+        send(s, step.text(), 1);
+        if (step.stopped()) {
+            finish(s, new GenerationOutcome.Stopped(s.generated));
+        } else if (s.generated >= s.request.maxTokens() || s.position + 1 >= contextPerSequence()) {
+            send(s, s.stops.flush() + s.utf8.flush(), 0);
+            finish(s, new GenerationOutcome.LengthReached(s.generated));
+        } else {
+            s.nextToken = token;
+        }
+    }
+
+    /** A caller whose stream broke is treated as gone: its sequence is cancelled at once. */
+    private void send(Sequence s, String text, int tokens) {
+        if (text.isEmpty() && tokens == 0 || s.outcome.isDone()) {
+            return;
+        }
+        try {
+            s.sink.accept(text, tokens);
+        } catch (RuntimeException e) {
+            log.debug("Sink of {} failed; cancelling it: {}", s.request.requestId(), e.toString());
+            finish(s, new GenerationOutcome.Cancelled(s.generated));
+        }
+    }
+
+    private void finish(Sequence s, GenerationOutcome outcome) {
+        if (active.remove(s)) {
+            try {
+                context.forget(s.seqId);
+            } finally {
+                s.sampler.close();
+                freeIds.push(s.seqId);
+                running = active.size();
+            }
+        }
+        s.outcome.complete(outcome);
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            loop.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (loop.isAlive()) {
+            log.warn("Decode loop of {} did not stop; leaving its llama.cpp context allocated", modelId);
+            return;
+        }
+        context.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ContinuousBatchingEngine[" + modelId + ", " + slots + " slots]";
+    }
+
+    /** One sequence's state; touched only by the decode loop after submission. */
+    private static final class Sequence {
+        final GenerationRequest request;
+        final TextSink sink;
+        final BooleanSupplier cancelled;
+        final CompletableFuture<GenerationOutcome> outcome = new CompletableFuture<>();
+        final Utf8Pieces utf8 = new Utf8Pieces();
+        final StopStrings stops;
+        int seqId = -1;
+        LlamaSampler sampler;
+        int prefilled;
+        int position;
+        int nextToken = -1;
+        int outputIndex = -1;
+        int generated;
+
+        Sequence(GenerationRequest request, TextSink sink, BooleanSupplier cancelled) {
+            this.request = request;
+            this.sink = sink;
+            this.cancelled = cancelled;
+            this.stops = new StopStrings(request.stop());
+        }
+
+        boolean cancelled() {
+            return cancelled.getAsBoolean();
+        }
+
+        LlamaSampler.Settings samplerSettings() {
+            return new LlamaSampler.Settings(request.temperature(), request.topP(), request.topK(), request.seed(),
+                    request.frequencyPenalty(), request.presencePenalty());
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package dev.llmplatform.worker.core.llama;
+
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * One GGUF model with one llama_context over it: weights (offloaded to the GPU when {@code gpuLayers} allows) and
+ * a KV cache for {@code sequences} sequences of {@code contextPerSequence} tokens each, kept in GPU memory when the
+ * CUDA back end runs. Not thread-safe: the engine's decode loop is its only user after construction.
+ */
+public final class LlamaContext implements AutoCloseable {
+
+    /** How to build the context. {@code gpuLayers} &lt; 0 offloads every layer; {@code threads} 0 lets llama.cpp choose. */
+    public record Settings(int gpuLayers, int sequences, int contextPerSequence, int batchTokens, int threads) {
+    }
+
+    private final LlamaLibrary library;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment model;
+    private final MemorySegment context;
+    private final MemorySegment vocabulary;
+    private final MemorySegment memory;
+    private final int vocabularySize;
+    private final int contextPerSequence;
+    private final long modelBytes;
+    private MemorySegment pieceBuffer = arena.allocate(256);
+
+    public LlamaContext(LlamaLibrary library, Path gguf, Settings settings) {
+        this.library = library;
+        if (!Files.isRegularFile(gguf)) {
+            throw new IllegalArgumentException("model file " + gguf + " does not exist");
+        }
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment modelParams = (MemorySegment) library.modelDefaultParams.invokeExact((SegmentAllocator) scratch);
+            modelParams.set(JAVA_INT, LlamaStructs.offset(LlamaStructs.MODEL_PARAMS, "n_gpu_layers"), settings.gpuLayers());
+            model = (MemorySegment) library.modelLoadFromFile.invokeExact(scratch.allocateFrom(gguf.toString()), modelParams);
+            if (model.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("llama.cpp could not load " + gguf);
+            }
+            MemorySegment contextParams = (MemorySegment) library.contextDefaultParams.invokeExact((SegmentAllocator) scratch);
+            setInt(contextParams, "n_ctx", settings.sequences() * settings.contextPerSequence());
+            setInt(contextParams, "n_batch", settings.batchTokens());
+            setInt(contextParams, "n_ubatch", settings.batchTokens());
+            setInt(contextParams, "n_seq_max", settings.sequences());
+            if (settings.threads() > 0) {
+                setInt(contextParams, "n_threads", settings.threads());
+                setInt(contextParams, "n_threads_batch", settings.threads());
+            }
+            // each sequence gets a KV stream of its own, n_ctx / n_seq_max tokens, so one cannot starve another
+            contextParams.set(JAVA_BOOLEAN, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, "kv_unified"), false);
+            contextParams.set(JAVA_BOOLEAN, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, "offload_kqv"), true);
+            context = (MemorySegment) library.initFromModel.invokeExact(model, contextParams);
+            if (context.equals(MemorySegment.NULL)) {
+                library.modelFree.invokeExact(model);
+                throw new IllegalStateException("llama.cpp could not create a context for " + gguf);
+            }
+            vocabulary = (MemorySegment) library.modelGetVocab.invokeExact(model);
+            memory = (MemorySegment) library.getMemory.invokeExact(context);
+            vocabularySize = (int) library.vocabNTokens.invokeExact(vocabulary);
+            contextPerSequence = (int) library.nCtxSeq.invokeExact(context);
+            modelBytes = (long) library.modelSize.invokeExact(model);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot load " + gguf + ": " + e, e);
+        }
+    }
+
+    private static void setInt(MemorySegment struct, String field, int value) {
+        struct.set(JAVA_INT, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, field), value);
+    }
+
+    public LlamaBatch newBatch(int capacity) {
+        return new LlamaBatch(library, arena, capacity);
+    }
+
+    public LlamaSampler newSampler(LlamaSampler.Settings settings) {
+        return new LlamaSampler(library, vocabularySize, settings);
+    }
+
+    /** Runs the model over the batch; 0 on success, 1 when the KV cache has no room, other values on errors. */
+    public int decode(LlamaBatch batch) {
+        try {
+            return (int) library.decode.invokeExact(context, batch.struct());
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_decode failed: " + e, e);
+        }
+    }
+
+    public int sample(LlamaSampler sampler, int outputIndex) {
+        return sampler.sample(context, outputIndex);
+    }
+
+    /** Frees a sequence's KV cells so the next sequence with that id starts empty. */
+    public void forget(int seqId) {
+        try {
+            boolean removed = (boolean) library.memorySeqRm.invokeExact(memory, seqId, -1, -1);
+            if (!removed) {
+                throw new IllegalStateException("llama.cpp kept sequence " + seqId + " in the KV cache");
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_memory_seq_rm failed: " + e, e);
+        }
+    }
+
+    /** The vocabulary's end-of-sequence token: one of its end-of-generation tokens, not necessarily the only one. */
+    public int endOfSequence() {
+        try {
+            return (int) library.vocabEos.invokeExact(vocabulary);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether generation ends at this token: EOS, EOT, EOM and every other token llama.cpp's vocabulary marks so. */
+    public boolean isEndOfGeneration(int token) {
+        try {
+            return (boolean) library.vocabIsEog.invokeExact(vocabulary, token);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The bytes a token stands for (control tokens render as nothing); may be part of a UTF-8 character. */
+    public byte[] piece(int token) {
+        try {
+            int length = (int) library.tokenToPiece.invokeExact(vocabulary, token, pieceBuffer, (int) pieceBuffer.byteSize(), 0, false);
+            if (length < 0) {
+                pieceBuffer = arena.allocate(-length);
+                length = (int) library.tokenToPiece.invokeExact(vocabulary, token, pieceBuffer, (int) pieceBuffer.byteSize(), 0, false);
+            }
+            return Arrays.copyOf(pieceBuffer.asSlice(0, Math.max(length, 0)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), Math.max(length, 0));
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_token_to_piece failed: " + e, e);
+        }
+    }
+
+    /**
+     * Tokens of a text, with the model's BOS and with special tokens parsed. The worker itself receives token ids
+     * (the tokenizer service makes them); this serves tools such as the decode benchmark.
+     */
+    public int[] tokenize(String text) {
+        try (Arena scratch = Arena.ofConfined()) {
+            byte[] utf8 = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            MemorySegment bytes = scratch.allocate(utf8.length + 1L);
+            bytes.copyFrom(MemorySegment.ofArray(utf8));
+            int capacity = utf8.length + 8;
+            MemorySegment tokens = scratch.allocate(JAVA_INT, capacity);
+            int count = (int) library.tokenize.invokeExact(vocabulary, bytes, utf8.length, tokens, capacity, true, true);
+            if (count < 0) {
+                throw new IllegalStateException("llama_tokenize needs room for " + -count + " tokens");
+            }
+            return tokens.asSlice(0, JAVA_INT.byteSize() * count).toArray(JAVA_INT);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_tokenize failed: " + e, e);
+        }
+    }
+
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    /** Tokens each sequence may hold (llama.cpp pads the per-sequence size up to a multiple of 256). */
+    public int contextPerSequence() {
+        return contextPerSequence;
+    }
+
+    public long modelBytes() {
+        return modelBytes;
+    }
+
+    /** Frees the context (KV cache, compute buffers) and the model (weights, the file's mapping). */
+    @Override
+    public void close() {
+        try {
+            library.free.invokeExact(context);
+            library.modelFree.invokeExact(model);
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot free llama.cpp context: " + e, e);
+        } finally {
+            arena.close();
+            library.releaseFreedMemory();
+        }
+    }
+}

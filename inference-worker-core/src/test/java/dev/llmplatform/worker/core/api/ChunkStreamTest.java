@@ -1,0 +1,86 @@
+package dev.llmplatform.worker.core.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmplatform.proto.v1.FinishReason;
+import dev.llmplatform.proto.v1.WorkerGenerateChunk;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Flow control of a Generate stream: tokens that meet a call that cannot take them travel together, later. */
+class ChunkStreamTest {
+
+    /** The server side of a call whose readiness the test switches, as a slow client's would switch. */
+    static final class Call extends ServerCallStreamObserver<WorkerGenerateChunk> {
+        final List<WorkerGenerateChunk> sent = new ArrayList<>();
+        boolean ready = true;
+        boolean completed;
+        Runnable onReady = () -> { };
+
+        void becomeReady() {
+            ready = true;
+            onReady.run();
+        }
+
+        @Override public boolean isReady() { return ready; }
+        @Override public void setOnReadyHandler(Runnable handler) { onReady = handler; }
+        @Override public void onNext(WorkerGenerateChunk value) { sent.add(value); }
+        @Override public void onCompleted() { completed = true; }
+        @Override public void onError(Throwable t) { throw new AssertionError(t); }
+        @Override public boolean isCancelled() { return false; }
+        @Override public void setOnCancelHandler(Runnable handler) { }
+        @Override public void setCompression(String compression) { }
+        @Override public void disableAutoInboundFlowControl() { }
+        @Override public void request(int count) { }
+        @Override public void setMessageCompression(boolean enable) { }
+    }
+
+    private static WorkerGenerateChunk chunk(String text, int tokens) {
+        return WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens).build();
+    }
+
+    @Test
+    void aReadyCallGetsOneChunkPerToken() {
+        var call = new Call();
+        var stream = new ChunkStream(call);
+
+        stream.send("In", 1);
+        stream.send(" the", 1);
+
+        assertThat(call.sent).containsExactly(chunk("In", 1), chunk(" the", 1));
+    }
+
+    @Test
+    void tokensPendingWhileTheCallIsNotReadyTravelAsOneChunkWhenItIs() {
+        var call = new Call();
+        var stream = new ChunkStream(call);
+        stream.send("In", 1);
+        call.ready = false;
+
+        stream.send(" the", 1);
+        stream.send(" begin", 1);
+        stream.send("ning", 1);
+        assertThat(call.sent).hasSize(1);
+        call.becomeReady();
+        stream.send(" God", 1);
+
+        assertThat(call.sent).containsExactly(chunk("In", 1), chunk(" the beginning", 3), chunk(" God", 1));
+    }
+
+    @Test
+    void theLastChunkFollowsWhatIsPendingEvenWhenTheCallIsNotReady() {
+        var call = new Call();
+        var stream = new ChunkStream(call);
+        call.ready = false;
+        stream.send("In", 1);
+        stream.send(" the", 1);
+        var last = WorkerGenerateChunk.newBuilder().setFinishReason(FinishReason.FINISH_REASON_LENGTH).build();
+
+        stream.finish(last);
+
+        assertThat(call.sent).containsExactly(chunk("In the", 2), last);
+        assertThat(call.completed).isTrue();
+    }
+}

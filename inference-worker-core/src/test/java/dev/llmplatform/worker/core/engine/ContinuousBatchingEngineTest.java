@@ -1,0 +1,160 @@
+package dev.llmplatform.worker.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmplatform.worker.core.domain.GenerationOutcome;
+import dev.llmplatform.worker.core.domain.GenerationRequest;
+import dev.llmplatform.worker.core.infra.CpuBuild;
+import dev.llmplatform.worker.core.llama.LlamaContext;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The workers' engine on llama.cpp's CPU build, the one the CPU worker runs (the GPU worker runs the same binding,
+ * batch and decode loop on the CUDA build).
+ */
+class ContinuousBatchingEngineTest {
+
+    /** The default model's chat template (ChatML) around a question: the model answers and ends with <|im_end|>. */
+    static final String CHAT = "<|im_start|>user\nRecite Genesis 1:1<|im_end|>\n<|im_start|>assistant\n";
+
+    private static ContinuousBatchingEngine engine;
+    private static LlamaContext context;
+    private static final AtomicInteger widestStep = new AtomicInteger();
+    private static final int[] prompt = PreviousEngine.PROMPT;
+
+    @BeforeAll
+    static void load() {
+        context = new LlamaContext(CpuBuild.library(), CpuBuild.GGUF, new LlamaContext.Settings(0, 4, 256, 64, 1));
+        engine = new ContinuousBatchingEngine("tiny-kjv-chat", context, 4, 64, (sequences, prefill, decode, nanos) -> {
+            widestStep.accumulateAndGet(sequences, Math::max);
+        });
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    private record Result(String text, GenerationOutcome outcome) {
+    }
+
+    private static CompletableFuture<Result> start(GenerationRequest request) {
+        var text = new StringBuffer();
+        return engine.submit(request, (piece, tokens) -> text.append(piece), () -> false)
+                .thenApply(outcome -> new Result(text.toString(), outcome));
+    }
+
+    private static Result generate(GenerationRequest request) throws Exception {
+        return start(request).get(60, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void greedyOutputEqualsThePreviousEnginesForTheSameTokenIds() throws Exception {
+        Result result = generate(GenerationRequest.greedy("same-as-before", prompt, 24));
+
+        assertThat(result.text()).isEqualTo(PreviousEngine.GREEDY);
+        assertThat(result.outcome()).isEqualTo(new GenerationOutcome.LengthReached(24));
+    }
+
+    @Test
+    void concurrentSequencesAreDecodedInOneBatchAndEachGetsItsOwnText() throws Exception {
+        int[] other = Arrays.copyOf(prompt, prompt.length - 1);
+        String aloneFirst = generate(GenerationRequest.greedy("alone-1", prompt, 20)).text();
+        String aloneOther = generate(GenerationRequest.greedy("alone-2", other, 20)).text();
+        widestStep.set(0);
+
+        List<CompletableFuture<Result>> together = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            together.add(start(GenerationRequest.greedy("together-" + i, i % 2 == 0 ? prompt : other, 20)));
+        }
+        List<String> texts = new ArrayList<>();
+        for (var future : together) {
+            texts.add(future.get(60, TimeUnit.SECONDS).text());
+        }
+
+        assertThat(widestStep.get()).as("sequences decoded in one step").isGreaterThan(1);
+        assertThat(texts).containsExactly(aloneFirst, aloneOther, aloneFirst, aloneOther);
+    }
+
+    @Test
+    void moreSequencesThanSlotsWaitAndAllFinish() throws Exception {
+        List<CompletableFuture<Result>> futures = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            futures.add(start(GenerationRequest.greedy("queued-" + i, prompt, 8)));
+        }
+        for (var future : futures) {
+            assertThat(future.get(60, TimeUnit.SECONDS).outcome()).isEqualTo(new GenerationOutcome.LengthReached(8));
+        }
+    }
+
+    @Test
+    void cancellationEndsTheSequenceAndFreesItsSlotAndCache() throws Exception {
+        String before = generate(GenerationRequest.greedy("before", prompt, 16)).text();
+        var tokens = new AtomicInteger();
+        List<CompletableFuture<GenerationOutcome>> cancelled = new ArrayList<>();
+        for (int i = 0; i < engine.slots(); i++) {
+            cancelled.add(engine.submit(GenerationRequest.greedy("cancel-" + i, prompt, 200),
+                    (piece, count) -> tokens.addAndGet(count), () -> tokens.get() >= 3));
+        }
+        for (var outcome : cancelled) {
+            assertThat(outcome.get(60, TimeUnit.SECONDS)).isInstanceOf(GenerationOutcome.Cancelled.class)
+                    .matches(o -> o.completionTokens() < 200);
+        }
+
+        // every slot was used by a cancelled sequence; had its KV cells stayed, this text would differ
+        assertThat(generate(GenerationRequest.greedy("after", prompt, 16)).text()).isEqualTo(before);
+        assertThat(engine.load().running()).isZero();
+    }
+
+    @Test
+    void aFixedSeedReproducesSampledText() throws Exception {
+        var sampled = new GenerationRequest("seeded", prompt, 24, 1.0f, 0.95f, 40, OptionalLong.of(42), List.of(), 0f, 0f);
+
+        assertThat(generate(sampled).text()).isEqualTo(generate(sampled).text());
+    }
+
+    @Test
+    void aStopStringEndsGenerationBeforeIt() throws Exception {
+        String full = generate(GenerationRequest.greedy("full", prompt, 24)).text();
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
+        var request = new GenerationRequest("stop", prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f);
+
+        Result result = generate(request);
+
+        assertThat(result.outcome()).isInstanceOf(GenerationOutcome.Stopped.class);
+        assertThat(result.text()).isEqualTo(full.substring(0, full.indexOf(stop)));
+    }
+
+    @Test
+    void aSequenceEndsAtAnEndOfGenerationTokenWhichNeverShowsAsText() throws Exception {
+        int[] chat = context.tokenize(CHAT);
+
+        Result result = generate(GenerationRequest.greedy("chat", chat, 200));
+
+        assertThat(result.outcome()).isInstanceOf(GenerationOutcome.Stopped.class);
+        assertThat(result.outcome().completionTokens()).isLessThan(200);
+        assertThat(result.text()).isNotBlank().doesNotContain("<|im_end|>").doesNotContain("</s>");
+    }
+
+    @Test
+    void everyEndOfGenerationTokenOfTheVocabularyEndsASequenceNotOnlyEndOfSequence() {
+        List<Integer> endOfGeneration = new ArrayList<>();
+        for (int token = 0; token < context.vocabularySize(); token++) {
+            if (context.isEndOfGeneration(token)) {
+                endOfGeneration.add(token);
+            }
+        }
+
+        assertThat(endOfGeneration).contains(context.endOfSequence());
+        assertThat(endOfGeneration).as("llama.cpp's end-of-generation set, of which EOS is one").hasSizeGreaterThan(1);
+    }
+}
