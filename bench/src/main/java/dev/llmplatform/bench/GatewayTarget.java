@@ -68,7 +68,7 @@ public final class GatewayTarget implements Target {
                 .build();
         var timer = new RequestTimer(prompt);
         try {
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> response = send(request);
             try (InputStream in = response.body()) {
                 if (response.statusCode() != 200) {
                     return timer.fail("HTTP " + response.statusCode() + ": " + new String(in.readAllBytes(), StandardCharsets.UTF_8));
@@ -88,6 +88,21 @@ public final class GatewayTarget implements Target {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return timer.fail("interrupted");
+        }
+    }
+
+    /**
+     * A server may close a kept-alive connection between two requests (llama-server's HTTP library does after a few
+     * requests on one connection); a request that got no byte back on such a connection is sent once more.
+     */
+    private HttpResponse<InputStream> send(HttpRequest request) throws IOException, InterruptedException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("received no bytes")) {
+                return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            }
+            throw e;
         }
     }
 
