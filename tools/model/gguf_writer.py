@@ -19,6 +19,8 @@ T_UINT8, T_INT8, T_UINT16, T_INT16, T_UINT32, T_INT32, T_FLOAT32, T_BOOL, \
 # ggml tensor types
 GGML_F32 = 0
 GGML_F16 = 1
+GGML_Q8_0 = 8
+Q8_0_BLOCK = 32
 
 _SCALAR_FMT = {
     T_UINT8: "<B", T_INT8: "<b", T_UINT16: "<H", T_INT16: "<h",
@@ -30,6 +32,14 @@ _SCALAR_FMT = {
 def _str(s):
     b = s.encode("utf-8")
     return struct.pack("<Q", len(b)) + b
+
+
+class _Raw:
+    """A tensor already encoded (quantized): its logical shape and its bytes."""
+
+    def __init__(self, shape, data):
+        self.shape = shape
+        self.data = data
 
 
 class GGUFWriter:
@@ -66,6 +76,20 @@ class GGUFWriter:
         dtype = {GGML_F32: np.float32, GGML_F16: np.float16}[ggml_type]
         self.tensors.append((name, np.ascontiguousarray(array, dtype=dtype), ggml_type))
 
+    def add_tensor_q8_0(self, name, array):
+        """Q8_0: blocks of 32 values along the innermost dimension, each an f16 scale (max |x| / 127) and 32 int8."""
+        rows = np.ascontiguousarray(array, dtype=np.float32)
+        if rows.shape[-1] % Q8_0_BLOCK:
+            raise ValueError(f"{name}: innermost dimension {rows.shape[-1]} is not a multiple of {Q8_0_BLOCK}")
+        blocks = rows.reshape(-1, Q8_0_BLOCK)
+        scale = np.abs(blocks).max(axis=1) / 127.0
+        safe = np.where(scale == 0, 1.0, scale)
+        quants = np.clip(np.rint(blocks / safe[:, None]), -127, 127).astype(np.int8)
+        packed = np.empty(len(blocks), dtype=[("d", "<f2"), ("qs", "i1", Q8_0_BLOCK)])
+        packed["d"] = scale.astype(np.float16)
+        packed["qs"] = quants
+        self.tensors.append((name, _Raw(rows.shape, packed.tobytes()), GGML_Q8_0))
+
     # ---- serialisation --------------------------------------------------
     @staticmethod
     def _value(vtype, value):
@@ -99,7 +123,7 @@ class GGUFWriter:
                 out += struct.pack("<Q", d)
             out += struct.pack("<I", gtype)
             out += struct.pack("<Q", offset)
-            data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+            data = arr.data if isinstance(arr, _Raw) else arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
             pad = (-len(data)) % ALIGNMENT
             blobs.append(data + b"\0" * pad)
             offset += len(data) + pad
