@@ -2,6 +2,7 @@ package dev.llmplatform.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmplatform.launcher.LocalPlatform;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -6,6 +6,7 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
+import dev.llmplatform.launcher.LocalPlatform;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
