@@ -65,28 +65,37 @@ public final class AotCache {
         if (existing instanceof StartForm.CachedJar || Files.exists(keyDir.resolve("training-failed"))) {
             return existing;
         }
+        progress.accept("  " + launch.service().name() + ": creating its AOT cache (once per build of its jar)");
         try {
-            progress.accept("  " + launch.service().name() + ": creating its AOT cache (once per build of its jar)");
             Path extracted = extract(jar, keyDir);
             Path cache = keyDir.resolve("app.aot");
             Path partial = keyDir.resolve("app.aot.tmp-" + ProcessHandle.current().pid());
-            if (train(launch, extracted, partial, workingDir, tmpDir, tlsDir, keyDir.resolve("training.log"))) {
+            Path log = keyDir.resolve("training.log");
+            if (train(launch, extracted, partial, workingDir, tmpDir, tlsDir, log)) {
                 Files.move(partial, cache, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 deleteOtherKeys(keyDir);
                 return new StartForm.CachedJar(extracted, cache);
             }
             Files.deleteIfExists(partial);
-            Files.writeString(keyDir.resolve("training-failed"), "see training.log\n");
-            progress.accept("  " + launch.service().name() + ": no AOT cache (training failed, see " + keyDir.resolve("training.log")
-                    + "); it starts without one");
-            return existing;
+            return failed(launch, jar, keyDir, "training failed, see " + log);
         } catch (IOException e) {
-            progress.accept("  " + launch.service().name() + ": no AOT cache (" + e.getMessage() + "); it starts without one");
-            return existing;
+            return failed(launch, jar, keyDir, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return existing;
         }
+    }
+
+    /** Remembers the failure beside the jar's key, so that later starts of the same jar do not try again. */
+    private StartForm failed(ServiceLaunch launch, Path jar, Path keyDir, String reason) {
+        try {
+            Files.createDirectories(keyDir);
+            Files.writeString(keyDir.resolve("training-failed"), reason + "\n");
+        } catch (IOException ignored) {
+            // then the next start tries again
+        }
+        progress.accept("  " + launch.service().name() + ": no AOT cache (" + reason + "); it starts without one");
+        return new StartForm.ExecutableJar(jar);
     }
 
     private Path keyDir(Path jar) {

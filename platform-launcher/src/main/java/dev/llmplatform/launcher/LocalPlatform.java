@@ -19,10 +19,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The whole platform as separate JVM processes on loopback, each on free ports (never those of a platform someone
@@ -51,6 +53,7 @@ public final class LocalPlatform implements AutoCloseable {
     private final PlatformCertificates certificates;
     private final Map<String, ServiceLaunch> launches = new LinkedHashMap<>();
     private final Map<String, RunningService> services = new LinkedHashMap<>();
+    private final Set<Integer> handedOut = new HashSet<>();
     private List<WorkerSpec> workerSpecs = List.of();
     private List<String> extraSchedulerArgs = List.of();
     private List<String> serviceArgs = List.of();
@@ -303,13 +306,21 @@ public final class LocalPlatform implements AutoCloseable {
         return service;
     }
 
-    private static LocalService onFreePorts(String service) throws IOException {
+    private LocalService onFreePorts(String service) throws IOException {
         return LocalService.named(service).on(new Ports(freePort(), freePort(), freePort()));
     }
 
-    private static int freePort() throws IOException {
-        try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+    /**
+     * A port free now and never handed out before by this platform: a service binds its ports only seconds after
+     * they are chosen, and until then the system may offer the same free port again.
+     */
+    private int freePort() throws IOException {
+        while (true) {
+            try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (handedOut.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
         }
     }
 

@@ -51,6 +51,9 @@ class AotCacheTest {
 
         assertThat(form).isEqualTo(new StartForm.ExecutableJar(jar));
         assertThat(progress).last().asString().contains("starts without one");
+        progress.clear();
+        assertThat(cache.prepare(launch, jar, dir, dir.resolve("tmp"), dir.resolve("certs"))).isEqualTo(new StartForm.ExecutableJar(jar));
+        assertThat(progress).as("nothing tried again").isEmpty();
     }
 
     private Path jar(String name, Map<String, String> entries, long modifiedMillis) throws IOException {
