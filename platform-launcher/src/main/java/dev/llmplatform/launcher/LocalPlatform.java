@@ -261,6 +261,11 @@ public final class LocalPlatform implements AutoCloseable {
         return services.get(name);
     }
 
+    /** How a service was last launched (its table row, ports and arguments). */
+    public ServiceLaunch launchOf(String name) {
+        return launches.get(name);
+    }
+
     public URI gateway(String path) {
         return URI.create("http://127.0.0.1:" + services.get("gateway").httpPort() + path);
     }
