@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# JMH benchmarks of the hot paths (tokenize, SSE chunk encoding, request parsing); never part of `verify`.
+# JMH benchmarks of the bench module (tokenize, SSE chunk encoding, request parsing, placement decision); never
+# part of `verify`.
 # Usage: tools/bench/jmh.sh [JMH options, e.g. SseChunkEncoding -f 1 -wi 2 -i 3]
 # JMH_JAVA_OPTS adds JVM options, e.g. -Djmh.ignoreLock=true when another JMH run holds /tmp/jmh.lock.
 set -euo pipefail

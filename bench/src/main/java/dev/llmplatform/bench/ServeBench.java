@@ -2,6 +2,8 @@ package dev.llmplatform.bench;
 
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.args.LogFormat;
+import dev.llmplatform.launcher.Layout;
+import dev.llmplatform.launcher.LocalPlatform;
 import dev.llmplatform.tokenizer.domain.ModelTokenizer;
 import dev.llmplatform.tokenizer.infra.LlamaCppTokenizer;
 import java.io.PrintStream;
@@ -147,15 +149,16 @@ public final class ServeBench implements Callable<Integer> {
         if (numPrompts < 1 || inputLen < 1 || outputLen < 1 || maxDuration.isNegative() || maxDuration.isZero()) {
             throw new CommandLine.ParameterException(new CommandLine(this), "counts and durations must be positive");
         }
-        LaunchedPlatform platform = null;
+        LocalPlatform platform = null;
         try {
             String apiKeyInUse = apiKey;
             if (launchPlatform) {
                 apiKeyInUse = "sk-bench-" + System.nanoTime();
                 err.println("Starting the platform from " + platformRoot.toAbsolutePath().normalize() + " ...");
-                platform = new LaunchedPlatform(platformRoot.toAbsolutePath().normalize(), platformVersion,
-                        out.resolve("platform-logs").toAbsolutePath())
-                        .start(modelFile.toAbsolutePath(), apiKeyInUse, slots, threads, serviceArgs);
+                // the launcher of ./platform up and the end-to-end tests, on free ports, its files under the out dir
+                platform = new LocalPlatform(apiKeyInUse, Layout.workDir(platformRoot.toAbsolutePath().normalize(), platformVersion,
+                        out.toAbsolutePath())).withModel(modelFile).withWorkerCapacity(slots, threads)
+                        .withServiceArgs(serviceArgs).start();
                 gatewayUrl = URI.create("http://127.0.0.1:" + platform.service("gateway").httpPort());
                 workerHost = "127.0.0.1";
                 workerPort = platform.service("inference-cpu-service").grpcPort();

@@ -6,6 +6,7 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
+import dev.llmplatform.launcher.LocalPlatform;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -13,6 +14,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +53,21 @@ class EndToEndCompletionTest {
     void stopPlatform() {
         if (platform != null) {
             platform.close();
+        }
+    }
+
+    /**
+     * The platform of these tests runs each service with the command line that the launcher of ./platform up builds
+     * (PlatformScriptTest checks the same of ./platform's processes): one launcher, C2 and the jar's AOT cache.
+     */
+    @Test
+    void everyServiceRunsWithTheLaunchersCommandLine() throws Exception {
+        for (String name : List.of("model-registry", "tokenizer-service", "inference-cpu-service", "scheduler-service", "gateway")) {
+            long pid = platform.service(name).process().pid();
+            List<String> commandLine = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+
+            assertThat(commandLine).as(name).isEqualTo(platform.launcher().command(platform.launchOf(name)));
+            assertThat(commandLine).as(name).anyMatch(option -> option.startsWith("-XX:AOTCache="));
         }
     }
 

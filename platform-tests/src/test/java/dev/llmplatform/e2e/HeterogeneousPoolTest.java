@@ -2,6 +2,7 @@ package dev.llmplatform.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmplatform.launcher.LocalPlatform;
 import dev.llmplatform.proto.v1.GetLoadRequest;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.LoadReport;

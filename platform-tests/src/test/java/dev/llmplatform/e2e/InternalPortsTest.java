@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmplatform.commons.security.PemFiles;
 import dev.llmplatform.commons.security.PlatformCertificates;
+import dev.llmplatform.launcher.LocalPlatform;
 import dev.llmplatform.proto.v1.GetLoadRequest;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.ListModelsRequest;

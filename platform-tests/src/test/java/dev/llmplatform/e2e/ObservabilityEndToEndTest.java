@@ -3,6 +3,7 @@ package dev.llmplatform.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.llmplatform.launcher.LocalPlatform;
 import dev.llmplatform.monitoring.MonitoringMetrics;
 import java.net.URI;
 import java.net.http.HttpClient;

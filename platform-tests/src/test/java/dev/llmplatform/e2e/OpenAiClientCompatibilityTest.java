@@ -17,6 +17,7 @@ import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.models.Model;
+import dev.llmplatform.launcher.LocalPlatform;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,6 +3,8 @@ package dev.llmplatform.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.llmplatform.launcher.LocalService;
+import dev.llmplatform.launcher.PlatformCommand;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -66,6 +68,23 @@ class PlatformScriptTest {
         assertThat(sockets).extracting(InetSocketAddress::getPort)
                 .contains(8080, 8081, 8082, 8083, 8084, 8085, 8180, 8185, 9091, 9092, 9093, 9094, 9095);
         assertThat(sockets).allSatisfy(socket -> assertThat(socket.getAddress().isLoopbackAddress()).as("listening on " + socket).isTrue());
+    }
+
+    /**
+     * ./platform, the end-to-end tests (LocalPlatform) and the serving benchmark start the services with one launcher:
+     * the command line of every JVM that ./platform up left running is the one the launcher builds for that service.
+     */
+    @Test
+    void startsEveryServiceWithTheLaunchersCommandLine() throws IOException {
+        var platform = new PlatformCommand(root);
+        for (LocalService service : LocalService.ALL) {
+            long pid = platform.runningPid(service.name()).orElseThrow().pid();
+            List<String> commandLine = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+
+            assertThat(commandLine).as(service.name()).isEqualTo(platform.launcher().command(PlatformCommand.launchOf(service)));
+            assertThat(commandLine).as("C2 and the jar's AOT cache").noneMatch(o -> o.startsWith("-XX:TieredStopAtLevel"))
+                    .anyMatch(o -> o.startsWith("-XX:AOTCache="));
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.llmplatform.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmplatform.launcher.LocalPlatform;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -2,6 +2,7 @@ package dev.llmplatform.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmplatform.launcher.LocalPlatform;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

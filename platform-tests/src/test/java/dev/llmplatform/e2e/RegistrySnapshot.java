@@ -1,5 +1,6 @@
 package dev.llmplatform.e2e;
 
+import dev.llmplatform.launcher.LocalPlatform;
 import dev.llmplatform.proto.v1.ListModelsRequest;
 import dev.llmplatform.proto.v1.ModelRegistryGrpc;
 import java.util.List;

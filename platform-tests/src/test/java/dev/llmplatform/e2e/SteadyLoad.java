@@ -1,5 +1,6 @@
 package dev.llmplatform.e2e;
 
+import dev.llmplatform.launcher.LocalPlatform;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

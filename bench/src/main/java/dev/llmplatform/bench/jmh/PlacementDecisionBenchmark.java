@@ -1,4 +1,4 @@
-package dev.llmplatform.scheduler.bench;
+package dev.llmplatform.bench.jmh;
 
 import dev.llmplatform.scheduler.domain.BalancedPolicy;
 import dev.llmplatform.scheduler.domain.DeviceProfile;
@@ -29,7 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One placement decision over a pool of 10, 100 and 1,000 workers: a mixed CPU/GPU pool with varied speeds and
  * loads, a tenth of it unavailable or serving another model, and a request with a cached prefix on one worker
- * and one worker excluded (as after a failover). Run with tools/bench/placement-decision.sh.
+ * and one worker excluded (as after a failover), through the policies' public API (the scheduler's plain jar). Run
+ * with tools/bench/placement-decision.sh.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
