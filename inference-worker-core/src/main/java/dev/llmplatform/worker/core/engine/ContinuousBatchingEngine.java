@@ -10,12 +10,16 @@ import dev.llmplatform.worker.core.llama.LlamaContext;
 import dev.llmplatform.worker.core.llama.LlamaSampler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,11 +90,12 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     @Override
     public CompletableFuture<GenerationOutcome> submit(GenerationRequest request, TextSink sink, BooleanSupplier cancelled) {
-        if (request.promptTokenIds().length >= contextPerSequence()) {
-            throw new IllegalArgumentException("the prompt has " + request.promptTokenIds().length
-                    + " tokens but a sequence holds " + contextPerSequence());
+        if (request.promptTokenIds().length + request.resumeTokenIds().length > contextPerSequence()
+                || request.promptTokenIds().length >= contextPerSequence()) {
+            throw new IllegalArgumentException("the prompt has " + request.promptTokenIds().length + " tokens and "
+                    + request.resumeTokenIds().length + " are resumed, but a sequence holds " + contextPerSequence());
         }
-        var sequence = new Sequence(request, sink, cancelled);
+        var sequence = new Sequence(request, sink, cancelled, contextPerSequence(), context::isEndOfGeneration, context::piece);
         if (closing) {
             sequence.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " is closed"));
             return sequence.outcome;
@@ -155,6 +160,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 continue;
             }
             active.add(next);
+            resume(next);
         }
         running = active.size();
     }
@@ -171,7 +177,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             }
         }
         for (Sequence s : active) {
-            int[] prompt = s.request.promptTokenIds();
+            int[] prompt = s.prefill;
             while (s.prefilled < prompt.length && batch.size() < batch.capacity()) {
                 boolean last = s.prefilled == prompt.length - 1;
                 int index = batch.add(prompt[s.prefilled++], s.position++, s.seqId, last);
@@ -194,7 +200,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         record(prefillTokens, decodeTokens, nanos);
         for (Sequence s : List.copyOf(active)) {
             if (s.outputIndex >= 0) {
-                int token = context.sample(s.sampler, s.outputIndex);
+                int token = context.sample(s.sampler, s.outputIndex, s.generated);
                 s.outputIndex = -1;
                 accept(s, token);
             }
@@ -226,33 +232,37 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         return previous == 0 ? sample : previous + SMOOTHING * (sample - previous);
     }
 
-    /** One new token of a sequence: send its text, then decide whether the sequence goes on. */
-    private void accept(Sequence s, int token) {
-        s.generated++;
-        if (context.isEndOfGeneration(token)) {
-            send(s, s.stops.flush() + s.utf8.flush(), 1);
-            finish(s, new GenerationOutcome.Stopped(s.generated));
-            return;
-        }
-        StopStrings.Step step = s.stops.accept(s.utf8.append(context.piece(token)));
-        send(s, step.text(), 1);
-        if (step.stopped()) {
-            finish(s, new GenerationOutcome.Stopped(s.generated));
-        } else if (s.generated >= s.request.maxTokens() || s.position + 1 >= contextPerSequence()) {
-            send(s, s.stops.flush() + s.utf8.flush(), 0);
-            finish(s, new GenerationOutcome.LengthReached(s.generated));
-        } else {
-            s.nextToken = token;
+    /**
+     * A resumed sequence takes the tokens another worker generated as its own, without sending their text again (the
+     * caller has it): the sampler's history and the text state (a held-back UTF-8 fragment or stop-string prefix)
+     * come out as they were on that worker after the same tokens, so the text of the next token is what it would
+     * have sent. If those tokens had already ended the sequence, it ends here with nothing more to send.
+     */
+    private void resume(Sequence s) {
+        for (int token : s.request.resumeTokenIds()) {
+            s.sampler.accept(token);
+            var step = s.advance(token);
+            if (step.end().isPresent()) {
+                finish(s, step.end().get());
+                return;
+            }
         }
     }
 
+    /** One new token of a sequence: send it with its text, then decide whether the sequence goes on. */
+    private void accept(Sequence s, int token) {
+        var step = s.advance(token);
+        send(s, step.text(), token);
+        step.end().ifPresentOrElse(end -> finish(s, end), () -> s.nextToken = token);
+    }
+
     /** A caller whose stream broke is treated as gone: its sequence is cancelled at once. */
-    private void send(Sequence s, String text, int tokens) {
-        if (text.isEmpty() && tokens == 0 || s.outcome.isDone()) {
+    private void send(Sequence s, String text, int token) {
+        if (s.outcome.isDone()) {
             return;
         }
         try {
-            s.sink.accept(text, tokens);
+            s.sink.accept(text, token);
         } catch (RuntimeException e) {
             log.debug("Sink of {} failed; cancelling it: {}", s.request.requestId(), e.toString());
             finish(s, new GenerationOutcome.Cancelled(s.generated));
@@ -300,6 +310,11 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         final CompletableFuture<GenerationOutcome> outcome = new CompletableFuture<>();
         final Utf8Pieces utf8 = new Utf8Pieces();
         final StopStrings stops;
+        /** What goes into the KV cache before the first sample: the prompt, then any resumed tokens. */
+        final int[] prefill;
+        final int contextPerSequence;
+        final IntPredicate endOfGeneration;
+        final IntFunction<byte[]> piece;
         int seqId = -1;
         LlamaSampler sampler;
         int prefilled;
@@ -308,11 +323,44 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         int outputIndex = -1;
         int generated;
 
-        Sequence(GenerationRequest request, TextSink sink, BooleanSupplier cancelled) {
+        Sequence(GenerationRequest request, TextSink sink, BooleanSupplier cancelled, int contextPerSequence,
+                 IntPredicate endOfGeneration, IntFunction<byte[]> piece) {
             this.request = request;
+            this.endOfGeneration = endOfGeneration;
+            this.piece = piece;
             this.sink = sink;
             this.cancelled = cancelled;
             this.stops = new StopStrings(request.stop());
+            this.contextPerSequence = contextPerSequence;
+            int[] prompt = request.promptTokenIds();
+            int[] resumed = request.resumeTokenIds();
+            prefill = Arrays.copyOf(prompt, prompt.length + resumed.length);
+            System.arraycopy(resumed, 0, prefill, prompt.length, resumed.length);
+        }
+
+        /** What a token releases, and how the sequence ends with it, if it does. */
+        record Step(String text, Optional<GenerationOutcome> end) {
+        }
+
+        /**
+         * Counts one generated token and runs its piece through the text state. A function of the tokens alone, so
+         * that a resumed sequence that replays them ends up where the first worker was. The last token of a
+         * sequence releases everything still held back, so that each token's text goes out with it.
+         */
+        Step advance(int token) {
+            generated++;
+            if (endOfGeneration.test(token)) {
+                return new Step(stops.flush() + utf8.flush(), Optional.of(new GenerationOutcome.Stopped(generated)));
+            }
+            StopStrings.Step step = stops.accept(utf8.append(piece.apply(token)));
+            if (step.stopped()) {
+                return new Step(step.text(), Optional.of(new GenerationOutcome.Stopped(generated)));
+            }
+            // position of this token = prompt + earlier generated tokens; the next one would not fit
+            if (generated >= request.maxTokens() || request.promptTokenIds().length + generated >= contextPerSequence) {
+                return new Step(step.text() + stops.flush() + utf8.flush(), Optional.of(new GenerationOutcome.LengthReached(generated)));
+            }
+            return new Step(step.text(), Optional.empty());
         }
 
         boolean cancelled() {
