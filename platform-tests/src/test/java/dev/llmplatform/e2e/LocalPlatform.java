@@ -232,6 +232,16 @@ final class LocalPlatform implements AutoCloseable {
         return services.get(name);
     }
 
+    /** Sum over the series of a metric on a service's /actuator/prometheus that carry every label given. */
+    double metric(String service, String name, String... labels) throws IOException, InterruptedException {
+        String metrics = http.send(HttpRequest.newBuilder(services.get(service).actuator("prometheus"))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines()
+                .filter(line -> line.startsWith(name + "{") || line.startsWith(name + " "))
+                .filter(line -> java.util.Arrays.stream(labels).allMatch(line::contains))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+    }
+
     URI gateway(String path) {
         return URI.create("http://127.0.0.1:" + services.get("gateway").httpPort() + path);
     }

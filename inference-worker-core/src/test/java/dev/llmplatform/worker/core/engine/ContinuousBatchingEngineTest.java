@@ -57,6 +57,10 @@ class ContinuousBatchingEngineTest {
         return start(request).get(60, TimeUnit.SECONDS);
     }
 
+    private static GenerationRequest greedyStoppingAt(String id, String stop) {
+        return new GenerationRequest(id, prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f);
+    }
+
     /** A generation token by token: each token's id and the text it released. */
     private record Streamed(List<Integer> tokens, List<String> texts, GenerationOutcome outcome) {
 
@@ -191,7 +195,7 @@ class ContinuousBatchingEngineTest {
         String full = generate(GenerationRequest.greedy("stop-full", prompt, 24)).text();
         // a stop string that spans tokens, so that some resume points fall while its start is held back
         String stop = full.substring(full.length() / 2, full.length() / 2 + 6);
-        var request = new GenerationRequest("stop-resume", prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f);
+        var request = greedyStoppingAt("stop-resume", stop);
         Streamed whole = stream(request);
         assertThat(whole.text()).isEqualTo(full.substring(0, full.indexOf(stop)));
 
@@ -203,7 +207,7 @@ class ContinuousBatchingEngineTest {
     void aStopStringEndsGenerationBeforeIt() throws Exception {
         String full = generate(GenerationRequest.greedy("full", prompt, 24)).text();
         String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
-        var request = new GenerationRequest("stop", prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f);
+        var request = greedyStoppingAt("stop", stop);
 
         Result result = generate(request);
 
