@@ -57,8 +57,15 @@ class ContinuousBatchingEngineTest {
         return start(request).get(60, TimeUnit.SECONDS);
     }
 
-    private static GenerationRequest greedyStoppingAt(String id, String stop) {
-        return new GenerationRequest(id, prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f);
+    /** A greedy request stopping at {@code length} characters from the middle of its answer without a stop string. */
+    private record StopCase(GenerationRequest request, String textBeforeStop) {
+
+        static StopCase fromTheMiddle(String id, int length) throws Exception {
+            String full = generate(GenerationRequest.greedy(id + "-full", prompt, 24)).text();
+            String stop = full.substring(full.length() / 2, full.length() / 2 + length);
+            return new StopCase(new GenerationRequest(id, prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f),
+                    full.substring(0, full.indexOf(stop)));
+        }
     }
 
     /** A generation token by token: each token's id and the text it released. */
@@ -192,27 +199,23 @@ class ContinuousBatchingEngineTest {
 
     @Test
     void aStopStringHeldBackAcrossTheResumeIsNeitherRepeatedNorLost() throws Exception {
-        String full = generate(GenerationRequest.greedy("stop-full", prompt, 24)).text();
         // a stop string that spans tokens, so that some resume points fall while its start is held back
-        String stop = full.substring(full.length() / 2, full.length() / 2 + 6);
-        var request = greedyStoppingAt("stop-resume", stop);
-        Streamed whole = stream(request);
-        assertThat(whole.text()).isEqualTo(full.substring(0, full.indexOf(stop)));
+        var stop = StopCase.fromTheMiddle("stop-resume", 6);
+        Streamed whole = stream(stop.request());
+        assertThat(whole.text()).isEqualTo(stop.textBeforeStop());
 
         int[] every = java.util.stream.IntStream.range(1, whole.tokens().size()).toArray();
-        assertResumesContinueTheUninterruptedRun(request, every);
+        assertResumesContinueTheUninterruptedRun(stop.request(), every);
     }
 
     @Test
     void aStopStringEndsGenerationBeforeIt() throws Exception {
-        String full = generate(GenerationRequest.greedy("full", prompt, 24)).text();
-        String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
-        var request = greedyStoppingAt("stop", stop);
+        var stop = StopCase.fromTheMiddle("stop", 2);
 
-        Result result = generate(request);
+        Result result = generate(stop.request());
 
         assertThat(result.outcome()).isInstanceOf(GenerationOutcome.Stopped.class);
-        assertThat(result.text()).isEqualTo(full.substring(0, full.indexOf(stop)));
+        assertThat(result.text()).isEqualTo(stop.textBeforeStop());
     }
 
     @Test
