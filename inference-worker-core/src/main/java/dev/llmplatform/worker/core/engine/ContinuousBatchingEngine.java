@@ -2,9 +2,8 @@ package dev.llmplatform.worker.core.engine;
 
 import dev.llmplatform.worker.core.domain.GenerationEngine;
 import dev.llmplatform.worker.core.domain.GenerationOutcome;
+import dev.llmplatform.worker.core.domain.GeneratedText;
 import dev.llmplatform.worker.core.domain.GenerationRequest;
-import dev.llmplatform.worker.core.domain.StopStrings;
-import dev.llmplatform.worker.core.domain.Utf8Pieces;
 import dev.llmplatform.worker.core.llama.LlamaBatch;
 import dev.llmplatform.worker.core.llama.LlamaContext;
 import dev.llmplatform.worker.core.llama.LlamaSampler;
@@ -13,13 +12,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.IntFunction;
-import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,7 +91,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             throw new IllegalArgumentException("the prompt has " + request.promptTokenIds().length + " tokens and "
                     + request.resumeTokenIds().length + " are resumed, but a sequence holds " + contextPerSequence());
         }
-        var sequence = new Sequence(request, sink, cancelled, contextPerSequence(), context::isEndOfGeneration, context::piece);
+        var sequence = new Sequence(request, sink, cancelled,
+                new GeneratedText(request, contextPerSequence(), context::isEndOfGeneration, context::piece));
         if (closing) {
             sequence.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " is closed"));
             return sequence.outcome;
@@ -128,7 +125,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             closing = true;
         } finally {
             for (Sequence s : List.copyOf(active)) {
-                finish(s, new GenerationOutcome.Failed(s.generated, "engine " + modelId + " stopped"));
+                finish(s, new GenerationOutcome.Failed(s.text.generated(), "engine " + modelId + " stopped"));
             }
             Sequence s = head;
             if (s != null) {
@@ -193,19 +190,19 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         if (rc != 0) {
             // the KV cache of every sequence in this batch is now uncertain: end them all, clearly
             for (Sequence s : List.copyOf(active)) {
-                finish(s, new GenerationOutcome.Failed(s.generated, "llama_decode returned " + rc));
+                finish(s, new GenerationOutcome.Failed(s.text.generated(), "llama_decode returned " + rc));
             }
             return;
         }
         record(prefillTokens, decodeTokens, nanos);
         for (Sequence s : List.copyOf(active)) {
             if (s.outputIndex >= 0) {
-                int token = context.sample(s.sampler, s.outputIndex, s.generated);
+                int token = context.sample(s.sampler, s.outputIndex, s.text.generated());
                 s.outputIndex = -1;
                 accept(s, token);
             }
             if (!s.outcome.isDone() && s.cancelled()) {
-                finish(s, new GenerationOutcome.Cancelled(s.generated));
+                finish(s, new GenerationOutcome.Cancelled(s.text.generated()));
             }
         }
         long cached = 0;
@@ -241,7 +238,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private void resume(Sequence s) {
         for (int token : s.request.resumeTokenIds()) {
             s.sampler.accept(token);
-            var step = s.advance(token);
+            var step = s.text.accept(token);
             if (step.end().isPresent()) {
                 finish(s, step.end().get());
                 return;
@@ -251,7 +248,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     /** One new token of a sequence: send it with its text, then decide whether the sequence goes on. */
     private void accept(Sequence s, int token) {
-        var step = s.advance(token);
+        var step = s.text.accept(token);
         send(s, step.text(), token);
         step.end().ifPresentOrElse(end -> finish(s, end), () -> s.nextToken = token);
     }
@@ -265,7 +262,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             s.sink.accept(text, token);
         } catch (RuntimeException e) {
             log.debug("Sink of {} failed; cancelling it: {}", s.request.requestId(), e.toString());
-            finish(s, new GenerationOutcome.Cancelled(s.generated));
+            finish(s, new GenerationOutcome.Cancelled(s.text.generated()));
         }
     }
 
@@ -308,59 +305,25 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         final TextSink sink;
         final BooleanSupplier cancelled;
         final CompletableFuture<GenerationOutcome> outcome = new CompletableFuture<>();
-        final Utf8Pieces utf8 = new Utf8Pieces();
-        final StopStrings stops;
+        final GeneratedText text;
         /** What goes into the KV cache before the first sample: the prompt, then any resumed tokens. */
         final int[] prefill;
-        final int contextPerSequence;
-        final IntPredicate endOfGeneration;
-        final IntFunction<byte[]> piece;
         int seqId = -1;
         LlamaSampler sampler;
         int prefilled;
         int position;
         int nextToken = -1;
         int outputIndex = -1;
-        int generated;
 
-        Sequence(GenerationRequest request, TextSink sink, BooleanSupplier cancelled, int contextPerSequence,
-                 IntPredicate endOfGeneration, IntFunction<byte[]> piece) {
+        Sequence(GenerationRequest request, TextSink sink, BooleanSupplier cancelled, GeneratedText text) {
             this.request = request;
-            this.endOfGeneration = endOfGeneration;
-            this.piece = piece;
             this.sink = sink;
             this.cancelled = cancelled;
-            this.stops = new StopStrings(request.stop());
-            this.contextPerSequence = contextPerSequence;
+            this.text = text;
             int[] prompt = request.promptTokenIds();
             int[] resumed = request.resumeTokenIds();
             prefill = Arrays.copyOf(prompt, prompt.length + resumed.length);
             System.arraycopy(resumed, 0, prefill, prompt.length, resumed.length);
-        }
-
-        /** What a token releases, and how the sequence ends with it, if it does. */
-        record Step(String text, Optional<GenerationOutcome> end) {
-        }
-
-        /**
-         * Counts one generated token and runs its piece through the text state. A function of the tokens alone, so
-         * that a resumed sequence that replays them ends up where the first worker was. The last token of a
-         * sequence releases everything still held back, so that each token's text goes out with it.
-         */
-        Step advance(int token) {
-            generated++;
-            if (endOfGeneration.test(token)) {
-                return new Step(stops.flush() + utf8.flush(), Optional.of(new GenerationOutcome.Stopped(generated)));
-            }
-            StopStrings.Step step = stops.accept(utf8.append(piece.apply(token)));
-            if (step.stopped()) {
-                return new Step(step.text(), Optional.of(new GenerationOutcome.Stopped(generated)));
-            }
-            // position of this token = prompt + earlier generated tokens; the next one would not fit
-            if (generated >= request.maxTokens() || request.promptTokenIds().length + generated >= contextPerSequence) {
-                return new Step(step.text() + stops.flush() + utf8.flush(), Optional.of(new GenerationOutcome.LengthReached(generated)));
-            }
-            return new Step(step.text(), Optional.empty());
         }
 
         boolean cancelled() {
