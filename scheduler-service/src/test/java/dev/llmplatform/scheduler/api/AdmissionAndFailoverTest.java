@@ -363,6 +363,27 @@ class AdmissionAndFailoverTest {
     }
 
     @Test
+    void aStreamFromAWorkerThatSendsNoTokenIdsIsNotResumedAndTheCallerGetsTheError() throws Exception {
+        var first = new ScriptedWorker("w1", false);
+        var second = new ScriptedWorker("w2", false);
+        var stub = scheduler(first, second);
+        awaitReady(second, false);
+
+        var call = generate(stub, "older-worker", 0);
+        var failing = first.held.poll(10, TimeUnit.SECONDS);
+        // a worker older than token_ids: what was relayed cannot be named to another worker
+        failing.stream().onNext(WorkerGenerateChunk.newBuilder().setText("In the").setTokenCount(2).build());
+        awaitReady(second, true);
+        failing.die();
+        var result = call.get(10, TimeUnit.SECONDS);
+
+        assertThat(text(result)).isEqualTo("In the");
+        assertThat(result.status().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(second.held).isEmpty();
+        assertThat(meters.get("scheduler.resumes").counter().count()).isZero();
+    }
+
+    @Test
     void aWorkerThatFailsBeforeTheFirstTokenIsReplacedWithoutAnErrorForTheClient() throws Exception {
         var failing = new ScriptedWorker("w1", true);
         var healthy = new ScriptedWorker("w2", false);
