@@ -266,6 +266,18 @@ public final class LocalPlatform implements AutoCloseable {
         return launches.get(name);
     }
 
+    /** Sum over the series of a metric on a service's /actuator/prometheus that carry every label given. */
+    public double metric(String service, String name, String... labels) throws IOException, InterruptedException {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            String metrics = http.send(java.net.http.HttpRequest.newBuilder(services.get(service).actuator("prometheus"))
+                    .timeout(Duration.ofSeconds(10)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            return metrics.lines()
+                    .filter(line -> line.startsWith(name + "{") || line.startsWith(name + " "))
+                    .filter(line -> java.util.Arrays.stream(labels).allMatch(line::contains))
+                    .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+        }
+    }
+
     public URI gateway(String path) {
         return URI.create("http://127.0.0.1:" + services.get("gateway").httpPort() + path);
     }

@@ -64,7 +64,7 @@ public abstract class AdmittedRequest {
         }
     }
 
-    /** The worker failed before doing anything for the caller: it is not asked again for this request. */
+    /** The worker failed this request (before its first token, or mid-stream): it is not asked again for it. */
     void failedOn(String workerId) {
         synchronized (failed) {
             failed.add(workerId);

@@ -16,6 +16,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -25,10 +26,13 @@ import org.springframework.stereotype.Component;
 
 /**
  * Runs an admitted generation request on the worker placement chose and relays its stream to the caller. A worker
- * that fails before the first token is recorded on its circuit breaker and the request goes back to admission for
- * another worker; once text has been relayed the failure goes to the caller, since a retry would repeat text it
- * already has. Per token it does the least it can: the worker's fields copied into the caller's message, and the
- * worker's outstanding work counted down.
+ * that fails (UNAVAILABLE: it died, its connection broke, its engine stopped) is recorded on its circuit breaker and
+ * the request goes back to admission for another worker. Before the first token that is a plain failover; after it,
+ * a resume: the next worker gets the prompt plus the ids of every token relayed so far, continues from there (same
+ * sampling: see worker.proto) and sends only what follows, so the caller sees one stream with nothing repeated or
+ * missing. When no worker can take it over, the caller gets the error after the text it already has. Per token it
+ * does the least it can: the worker's fields copied into the caller's message, the token ids kept, and the worker's
+ * outstanding work counted down.
  */
 @Component
 public class GenerationRelay {
@@ -67,6 +71,15 @@ public class GenerationRelay {
         private final CallerStream caller;
         private final String sessionId;
         private final long[] prefixKeys;
+        /**
+         * Ids of the tokens relayed to the caller, in order: what a resume starts from. Touched by one attempt at a
+         * time (the next starts after the previous one ended), hence no lock.
+         */
+        private final List<Integer> relayed = new ArrayList<>();
+        /** Tokens relayed to the caller, whoever generated them. */
+        private int generated;
+        /** False once a worker sent a chunk without its token ids (an older worker): then nothing can be resumed. */
+        private boolean resumable = true;
         private volatile ClientCallStreamObserver<WorkerGenerateRequest> workerCall;
 
         GenerationJob(WorkerGenerateRequest request, CallerStream caller, PlacementPolicy policy, int priority,
@@ -94,17 +107,26 @@ public class GenerationRelay {
         protected void start(Placement.Placed placed) {
             WorkerSnapshot snapshot = placed.worker();
             PooledWorker worker = pool.worker(snapshot.id()).orElseThrow();
-            var placement = placement();
-            worker.placed(placement.promptTokens(), placement.expectedOutputTokens());
-            affinity.record(prefixKeys, sessionId, placement.promptTokens(), worker.id());
+            var attempt = new Attempt(this, worker, snapshot.inFlight() < snapshot.slots() && relayed.isEmpty(), relayed.size());
+            worker.placed(attempt.prefillTokens, attempt.expectedOutputTokens);
+            affinity.record(prefixKeys, sessionId, placement().promptTokens(), worker.id());
             metrics.placed(policy().name(), worker.pool(), placed.estimate().finishSeconds());
             statistics.arrived(worker.pool());
-            InferenceWorkerGrpc.newStub(worker.channel()).generate(request, new Attempt(this, worker, snapshot.inFlight() < snapshot.slots()));
+            var sent = relayed.isEmpty() ? request : request.toBuilder().addAllResumeTokenIds(relayed).build();
+            InferenceWorkerGrpc.newStub(worker.channel()).generate(sent, attempt);
         }
 
+        /** Once text was relayed, any refusal means the worker that had the request failed and none could resume it. */
         @Override
         protected void fail(StatusRuntimeException error) {
-            caller.fail(error);
+            if (relayed.isEmpty()) {
+                caller.fail(error);
+                return;
+            }
+            Status cause = error.getStatus();
+            caller.fail(Status.UNAVAILABLE.withDescription("the worker generating this answer failed after " + relayed.size()
+                            + " tokens and no other worker could resume it: " + cause.getDescription())
+                    .asRuntimeException(error.getTrailers()));
         }
 
         @Override
@@ -126,16 +148,21 @@ public class GenerationRelay {
         private final GenerationJob job;
         private final PooledWorker worker;
         private final boolean hadFreeSlot;
+        /** What this worker prefills (the prompt, and on a resume the tokens relayed before) and is expected to decode. */
+        private final int prefillTokens;
+        private final int expectedOutputTokens;
         private final long sent = System.nanoTime();
         private long firstToken;
         private long lastToken;
         private int tokens;
         private boolean finished;
 
-        Attempt(GenerationJob job, PooledWorker worker, boolean hadFreeSlot) {
+        Attempt(GenerationJob job, PooledWorker worker, boolean hadFreeSlot, int resumedTokens) {
             this.job = job;
             this.worker = worker;
             this.hadFreeSlot = hadFreeSlot;
+            this.prefillTokens = job.placement().promptTokens() + resumedTokens;
+            this.expectedOutputTokens = Math.max(0, job.placement().expectedOutputTokens() - resumedTokens);
         }
 
         @Override
@@ -157,15 +184,21 @@ public class GenerationRelay {
             if (firstToken == 0) {
                 firstToken = now;
                 out.setWorkerId(worker.id());
-                worker.prefilled(placement.promptTokens());
+                worker.prefilled(prefillTokens);
                 worker.breaker().onSuccess(now - sent, TimeUnit.NANOSECONDS);
                 if (hadFreeSlot) {
                     worker.measuredPrefill(placement.promptTokens() - placement.cachedPromptTokens().getOrDefault(worker.id(), 0),
                             now - sent);
                 }
             }
+            job.generated += chunk.getTokenCount();
+            if (chunk.getTokenIdsCount() == chunk.getTokenCount()) {
+                job.relayed.addAll(chunk.getTokenIdsList());
+            } else {
+                job.resumable = false;
+            }
             if (chunk.getTokenCount() > 0) {
-                int expectedLeft = placement.expectedOutputTokens() - tokens;
+                int expectedLeft = expectedOutputTokens - tokens;
                 worker.decoded(Math.max(0, Math.min(chunk.getTokenCount(), expectedLeft)));
                 tokens += chunk.getTokenCount();
                 lastToken = now;
@@ -180,8 +213,7 @@ public class GenerationRelay {
                 return;
             }
             finished = true;
-            worker.finished(firstToken == 0 ? job.placement().promptTokens() : 0,
-                    Math.max(0, job.placement().expectedOutputTokens() - tokens));
+            worker.finished(firstToken == 0 ? prefillTokens : 0, Math.max(0, expectedOutputTokens - tokens));
             admission.slotMayBeFree();
         }
 
@@ -197,10 +229,16 @@ public class GenerationRelay {
             }
             boolean workerUnusable = status.getCode() == Status.Code.UNAVAILABLE
                     || status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
-            if (firstToken == 0 && workerUnusable) {
-                log.warn("Worker {} failed request {} before its first token ({}); placing it elsewhere",
-                        worker.id(), job.requestId(), status);
-                metrics.failover();
+            if (workerUnusable && (firstToken == 0 || job.resumable)) {
+                if (job.relayed.isEmpty()) {
+                    log.warn("Worker {} failed request {} before its first token ({}); placing it elsewhere",
+                            worker.id(), job.requestId(), status);
+                    metrics.failover();
+                } else {
+                    log.warn("Worker {} failed request {} after {} tokens ({}); resuming it elsewhere",
+                            worker.id(), job.requestId(), job.relayed.size(), status);
+                    metrics.resume();
+                }
                 job.failedOn(worker.id());
                 job.workerCall = null;
                 admission.resubmit(job);
@@ -216,7 +254,7 @@ public class GenerationRelay {
             if (tokens > 1 && lastToken > firstToken) {
                 worker.measuredDecode(tokens - 1, lastToken - firstToken);
             }
-            outputLengths.finished(job.request.getModel(), tokens);
+            outputLengths.finished(job.request.getModel(), job.generated);
             int promptTokens = job.placement().promptTokens();
             double joules = CostModel.joules(worker.snapshot(), promptTokens, tokens);
             metrics.finished(worker.pool(), seconds, joules, promptTokens + tokens);

@@ -19,11 +19,15 @@ public class SchedulerMetrics {
     private final MeterRegistry meters;
     private final Set<Integer> gaugedPriorities = ConcurrentHashMap.newKeySet();
     private final Counter failovers;
+    private final Counter resumes;
 
     public SchedulerMetrics(MeterRegistry meters) {
         this.meters = meters;
         this.failovers = Counter.builder("scheduler.failovers")
                 .description("requests moved to another worker after a failure before their first token").register(meters);
+        this.resumes = Counter.builder("scheduler.resumes")
+                .description("streaming requests resumed on another worker, from the tokens already sent, after their worker failed")
+                .register(meters);
         // registered before the first event, so dashboards and alerts see 0 rather than no series
         for (String reason : REJECTION_REASONS) {
             meters.counter("scheduler.admission.rejections", "reason", reason);
@@ -55,6 +59,10 @@ public class SchedulerMetrics {
 
     public void failover() {
         failovers.increment();
+    }
+
+    public void resume() {
+        resumes.increment();
     }
 
     public void rejected(String reason) {

@@ -56,8 +56,8 @@ import org.springframework.grpc.client.GrpcChannelFactory;
 
 /**
  * The scheduler's gRPC API over loopback in front of scripted workers (one slot each, no queue of their own) and a
- * scripted tokenizer: what happens when the pool is full, when no worker is ready, and when a worker fails before
- * its first token.
+ * scripted tokenizer: what happens when the pool is full, when no worker is ready, when a worker fails before its
+ * first token, and when it fails mid-stream.
  */
 @Timeout(60)
 class AdmissionAndFailoverTest {
@@ -70,6 +70,26 @@ class AdmissionAndFailoverTest {
         final BlockingQueue<Held> held = new LinkedBlockingQueue<>();
 
         record Held(WorkerGenerateRequest request, StreamObserver<WorkerGenerateChunk> stream) {
+            /** Streams one chunk of text with the ids of the tokens it carries. */
+            void send(String text, Integer... tokenIds) {
+                stream.onNext(WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokenIds.length)
+                        .addAllTokenIds(List.of(tokenIds)).build());
+            }
+
+            /** Ends the stream as a worker does, usage counting what the request had generated before it came here. */
+            void end(int completionTokens) {
+                stream.onNext(WorkerGenerateChunk.newBuilder().setFinishReason(FinishReason.FINISH_REASON_STOP)
+                        .setUsage(Usage.newBuilder().setPromptTokens(request.getPromptTokenIdsCount())
+                                .setCompletionTokens(completionTokens)
+                                .setTotalTokens(request.getPromptTokenIdsCount() + completionTokens)).build());
+                stream.onCompleted();
+            }
+
+            /** What a worker's stream does when the worker dies. */
+            void die() {
+                stream.onError(Status.UNAVAILABLE.withDescription("connection reset").asRuntimeException());
+            }
+
             void finish() {
                 stream.onNext(WorkerGenerateChunk.newBuilder().setText("amen").setTokenCount(1).build());
                 stream.onNext(WorkerGenerateChunk.newBuilder().setFinishReason(FinishReason.FINISH_REASON_STOP)
@@ -273,6 +293,94 @@ class AdmissionAndFailoverTest {
 
         assertThat(result.status().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(result.retryAfter()).isEqualTo("5");
+    }
+
+    private void awaitReady(ScriptedWorker worker, boolean ready) throws InterruptedException {
+        worker.ready = ready;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (available(worker) != ready && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(available(worker)).as("%s available", worker.id).isEqualTo(ready);
+    }
+
+    private boolean available(ScriptedWorker worker) {
+        return pool.snapshot().stream().anyMatch(w -> w.id().equals(worker.id) && w.available());
+    }
+
+    private static String text(Result result) {
+        return result.chunks().stream().map(ScheduleGenerateChunk::getText).collect(java.util.stream.Collectors.joining());
+    }
+
+    @Test
+    void aWorkerThatFailsMidStreamIsResumedOnAnotherFromThePromptPlusTheTokensAlreadySent() throws Exception {
+        var first = new ScriptedWorker("w1", false);
+        var second = new ScriptedWorker("w2", false);
+        var stub = scheduler(first, second);
+        awaitReady(second, false); // so that the request starts on w1
+
+        var call = generate(stub, "resumed", 0);
+        var failing = first.held.poll(10, TimeUnit.SECONDS);
+        failing.send("In the", 701, 702);
+        failing.send(" begin", 703);
+        awaitReady(second, true);
+        failing.die();
+        var resumed = second.held.poll(10, TimeUnit.SECONDS);
+        assertThat(resumed).as("the request reached w2").isNotNull();
+        resumed.send("ning", 704);
+        resumed.end(4);
+        var result = call.get(10, TimeUnit.SECONDS);
+
+        assertThat(resumed.request().getPromptTokenIdsList()).isEqualTo(failing.request().getPromptTokenIdsList());
+        assertThat(resumed.request().getResumeTokenIdsList()).containsExactly(701, 702, 703);
+        assertThat(resumed.request().getSampling()).isEqualTo(failing.request().getSampling());
+        assertThat(result.status()).isEqualTo(Status.OK);
+        assertThat(text(result)).isEqualTo("In the beginning");
+        assertThat(result.chunks().stream().mapToInt(ScheduleGenerateChunk::getTokenCount).sum()).isEqualTo(4);
+        assertThat(result.chunks().getLast().getUsage().getCompletionTokens()).isEqualTo(4);
+        assertThat(result.chunks().getLast().getUsage().getPromptTokens()).isEqualTo(failing.request().getPromptTokenIdsCount());
+        assertThat(result.chunks().getFirst().getWorkerId()).isEqualTo("w1");
+        assertThat(result.chunks()).extracting(ScheduleGenerateChunk::getWorkerId).contains("w2");
+        assertThat(meters.get("scheduler.resumes").counter().count()).isEqualTo(1);
+        assertThat(meters.get("scheduler.failovers").counter().count()).isZero();
+    }
+
+    @Test
+    void aStreamNoOtherWorkerCanResumeEndsWithAnErrorAfterTheTextAlreadySent() throws Exception {
+        var only = new ScriptedWorker("w1", false);
+        var stub = scheduler(only);
+
+        var call = generate(stub, "orphan", 0);
+        var failing = only.held.poll(10, TimeUnit.SECONDS);
+        failing.send("In the", 701, 702);
+        failing.die();
+        var result = call.get(10, TimeUnit.SECONDS);
+
+        assertThat(text(result)).isEqualTo("In the");
+        assertThat(result.status().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(result.status().getDescription()).contains("after 2 tokens").contains("no other worker could resume it");
+        assertThat(meters.get("scheduler.resumes").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aStreamFromAWorkerThatSendsNoTokenIdsIsNotResumedAndTheCallerGetsTheError() throws Exception {
+        var first = new ScriptedWorker("w1", false);
+        var second = new ScriptedWorker("w2", false);
+        var stub = scheduler(first, second);
+        awaitReady(second, false);
+
+        var call = generate(stub, "older-worker", 0);
+        var failing = first.held.poll(10, TimeUnit.SECONDS);
+        // a worker older than token_ids: what was relayed cannot be named to another worker
+        failing.stream().onNext(WorkerGenerateChunk.newBuilder().setText("In the").setTokenCount(2).build());
+        awaitReady(second, true);
+        failing.die();
+        var result = call.get(10, TimeUnit.SECONDS);
+
+        assertThat(text(result)).isEqualTo("In the");
+        assertThat(result.status().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(second.held).isEmpty();
+        assertThat(meters.get("scheduler.resumes").counter().count()).isZero();
     }
 
     @Test

@@ -2,19 +2,20 @@ package dev.llmplatform.worker.core.api;
 
 import dev.llmplatform.proto.v1.WorkerGenerateChunk;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The chunks of one Generate call, sent with flow control: while the call can take a message, each token's text goes
- * out at once; while it cannot (a slow client or network), the tokens pending for the sequence are coalesced and go
- * out as one chunk (text concatenated, token counts summed) when the call is ready again, instead of queueing one
- * message per token in memory. The decode loop and gRPC's ready callback both call in, hence the lock.
+ * The chunks of one Generate call, sent with flow control: while the call can take a message, each token goes out at
+ * once with its text and id; while it cannot (a slow client or network), the tokens pending for the sequence are
+ * coalesced and go out as one chunk (texts concatenated, ids appended) when the call is ready again, instead of
+ * queueing one message per token in memory. The decode loop and gRPC's ready callback both call in, hence the lock.
  */
 final class ChunkStream {
 
     private final ServerCallStreamObserver<WorkerGenerateChunk> call;
     private final StringBuilder pendingText = new StringBuilder();
-    private int pendingTokens;
-    private boolean pending;
+    private final List<Integer> pendingTokens = new ArrayList<>();
 
     /** Must be made while the call starts: gRPC takes the ready handler only then. */
     ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call) {
@@ -22,15 +23,14 @@ final class ChunkStream {
         call.setOnReadyHandler(this::onReady);
     }
 
-    /** Text of {@code tokens} generated tokens. */
-    synchronized void send(String text, int tokens) {
-        if (!pending && call.isReady()) {
-            call.onNext(chunk(text, tokens));
+    /** One generated token and the text it releases. */
+    synchronized void send(String text, int token) {
+        if (pendingTokens.isEmpty() && call.isReady()) {
+            call.onNext(chunk(text, List.of(token)));
             return;
         }
         pendingText.append(text);
-        pendingTokens += tokens;
-        pending = true;
+        pendingTokens.add(token);
         if (call.isReady()) {
             flush();
         }
@@ -50,21 +50,20 @@ final class ChunkStream {
     }
 
     private synchronized void onReady() {
-        if (pending && call.isReady()) {
+        if (!pendingTokens.isEmpty() && call.isReady()) {
             flush();
         }
     }
 
     private void flush() {
-        if (pending) {
+        if (!pendingTokens.isEmpty()) {
             call.onNext(chunk(pendingText.toString(), pendingTokens));
             pendingText.setLength(0);
-            pendingTokens = 0;
-            pending = false;
+            pendingTokens.clear();
         }
     }
 
-    private static WorkerGenerateChunk chunk(String text, int tokens) {
-        return WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens).build();
+    private static WorkerGenerateChunk chunk(String text, List<Integer> tokens) {
+        return WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens.size()).addAllTokenIds(tokens).build();
     }
 }

@@ -86,6 +86,12 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
                     + maxTokens + " more, but the context holds " + engine.contextPerSequence()));
             return;
         }
+        int resumed = request.getResumeTokenIdsCount();
+        if (resumed > (maxTokens == 0 ? room : maxTokens)) {
+            call.onError(GrpcStatuses.invalidArgument("resume_token_ids holds " + resumed + " tokens, more than the "
+                    + (maxTokens == 0 ? room : maxTokens) + " the request may generate"));
+            return;
+        }
         if (!load.tryAdmit(engine)) {
             call.onError(GrpcStatuses.resourceExhausted("worker " + properties.workerId() + " is saturated"));
             return;
@@ -96,9 +102,9 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
         CompletableFuture<GenerationOutcome> outcome;
         try {
-            outcome = engine.submit(generation, (text, tokens) -> {
-                load.generated(tokens);
-                chunks.send(text, tokens);
+            outcome = engine.submit(generation, (text, token) -> {
+                load.generated(1);
+                chunks.send(text, token);
             }, cancelled::get);
         } catch (RuntimeException e) {
             log.warn("Generation {} could not start", generation.requestId(), e);
@@ -150,7 +156,8 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
                 request.getPromptTokenIdsList().stream().mapToInt(Integer::intValue).toArray(),
                 maxTokens, s.getTemperature(), s.getTopP(), s.getTopK(),
                 s.hasSeed() ? OptionalLong.of(s.getSeed()) : OptionalLong.empty(),
-                s.getStopList(), s.getFrequencyPenalty(), s.getPresencePenalty());
+                s.getStopList(), s.getFrequencyPenalty(), s.getPresencePenalty(),
+                request.getResumeTokenIdsList().stream().mapToInt(Integer::intValue).toArray());
     }
 
     @Override

@@ -41,9 +41,15 @@ public interface GenerationEngine extends AutoCloseable {
         }
     }
 
+    /** Hears each generated token once, with the text it releases. */
     @FunctionalInterface
     interface TextSink {
-        /** @param tokens how many generated tokens {@code text} covers */
-        void accept(String text, int tokens);
+        /**
+         * @param text  what {@code token} releases: possibly empty (bytes of an unfinished UTF-8 character, or text
+         *              that may still start a stop string, wait for a later token) or more than its own piece (what
+         *              earlier tokens held back); the text of all tokens so far, concatenated, is the answer so far
+         * @param token the generated token's id
+         */
+        void accept(String text, int token);
     }
 }

@@ -2,14 +2,14 @@ package dev.llmplatform.worker.core.engine;
 
 import dev.llmplatform.worker.core.domain.GenerationEngine;
 import dev.llmplatform.worker.core.domain.GenerationOutcome;
+import dev.llmplatform.worker.core.domain.GeneratedText;
 import dev.llmplatform.worker.core.domain.GenerationRequest;
-import dev.llmplatform.worker.core.domain.StopStrings;
-import dev.llmplatform.worker.core.domain.Utf8Pieces;
 import dev.llmplatform.worker.core.llama.LlamaBatch;
 import dev.llmplatform.worker.core.llama.LlamaContext;
 import dev.llmplatform.worker.core.llama.LlamaSampler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -86,11 +86,13 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     @Override
     public CompletableFuture<GenerationOutcome> submit(GenerationRequest request, TextSink sink, BooleanSupplier cancelled) {
-        if (request.promptTokenIds().length >= contextPerSequence()) {
-            throw new IllegalArgumentException("the prompt has " + request.promptTokenIds().length
-                    + " tokens but a sequence holds " + contextPerSequence());
+        if (request.promptTokenIds().length + request.resumeTokenIds().length > contextPerSequence()
+                || request.promptTokenIds().length >= contextPerSequence()) {
+            throw new IllegalArgumentException("the prompt has " + request.promptTokenIds().length + " tokens and "
+                    + request.resumeTokenIds().length + " are resumed, but a sequence holds " + contextPerSequence());
         }
-        var sequence = new Sequence(request, sink, cancelled);
+        var sequence = new Sequence(request, sink, cancelled,
+                new GeneratedText(request, contextPerSequence(), context::isEndOfGeneration, context::piece));
         if (closing) {
             sequence.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " is closed"));
             return sequence.outcome;
@@ -123,7 +125,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             closing = true;
         } finally {
             for (Sequence s : List.copyOf(active)) {
-                finish(s, new GenerationOutcome.Failed(s.generated, "engine " + modelId + " stopped"));
+                finish(s, new GenerationOutcome.Failed(s.text.generated(), "engine " + modelId + " stopped"));
             }
             Sequence s = head;
             if (s != null) {
@@ -155,6 +157,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 continue;
             }
             active.add(next);
+            resume(next);
         }
         running = active.size();
     }
@@ -171,7 +174,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             }
         }
         for (Sequence s : active) {
-            int[] prompt = s.request.promptTokenIds();
+            int[] prompt = s.prefill;
             while (s.prefilled < prompt.length && batch.size() < batch.capacity()) {
                 boolean last = s.prefilled == prompt.length - 1;
                 int index = batch.add(prompt[s.prefilled++], s.position++, s.seqId, last);
@@ -187,19 +190,19 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         if (rc != 0) {
             // the KV cache of every sequence in this batch is now uncertain: end them all, clearly
             for (Sequence s : List.copyOf(active)) {
-                finish(s, new GenerationOutcome.Failed(s.generated, "llama_decode returned " + rc));
+                finish(s, new GenerationOutcome.Failed(s.text.generated(), "llama_decode returned " + rc));
             }
             return;
         }
         record(prefillTokens, decodeTokens, nanos);
         for (Sequence s : List.copyOf(active)) {
             if (s.outputIndex >= 0) {
-                int token = context.sample(s.sampler, s.outputIndex);
+                int token = context.sample(s.sampler, s.outputIndex, s.text.generated());
                 s.outputIndex = -1;
                 accept(s, token);
             }
             if (!s.outcome.isDone() && s.cancelled()) {
-                finish(s, new GenerationOutcome.Cancelled(s.generated));
+                finish(s, new GenerationOutcome.Cancelled(s.text.generated()));
             }
         }
         long cached = 0;
@@ -226,36 +229,40 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         return previous == 0 ? sample : previous + SMOOTHING * (sample - previous);
     }
 
-    /** One new token of a sequence: send its text, then decide whether the sequence goes on. */
-    private void accept(Sequence s, int token) {
-        s.generated++;
-        if (context.isEndOfGeneration(token)) {
-            send(s, s.stops.flush() + s.utf8.flush(), 1);
-            finish(s, new GenerationOutcome.Stopped(s.generated));
-            return;
-        }
-        StopStrings.Step step = s.stops.accept(s.utf8.append(context.piece(token)));
-        send(s, step.text(), 1);
-        if (step.stopped()) {
-            finish(s, new GenerationOutcome.Stopped(s.generated));
-        } else if (s.generated >= s.request.maxTokens() || s.position + 1 >= contextPerSequence()) {
-            send(s, s.stops.flush() + s.utf8.flush(), 0);
-            finish(s, new GenerationOutcome.LengthReached(s.generated));
-        } else {
-            s.nextToken = token;
+    /**
+     * A resumed sequence takes the tokens another worker generated as its own, without sending their text again (the
+     * caller has it): the sampler's history and the text state (a held-back UTF-8 fragment or stop-string prefix)
+     * come out as they were on that worker after the same tokens, so the text of the next token is what it would
+     * have sent. If those tokens had already ended the sequence, it ends here with nothing more to send.
+     */
+    private void resume(Sequence s) {
+        for (int token : s.request.resumeTokenIds()) {
+            s.sampler.accept(token);
+            var step = s.text.accept(token);
+            if (step.end().isPresent()) {
+                finish(s, step.end().get());
+                return;
+            }
         }
     }
 
+    /** One new token of a sequence: send it with its text, then decide whether the sequence goes on. */
+    private void accept(Sequence s, int token) {
+        var step = s.text.accept(token);
+        send(s, step.text(), token);
+        step.end().ifPresentOrElse(end -> finish(s, end), () -> s.nextToken = token);
+    }
+
     /** A caller whose stream broke is treated as gone: its sequence is cancelled at once. */
-    private void send(Sequence s, String text, int tokens) {
-        if (text.isEmpty() && tokens == 0 || s.outcome.isDone()) {
+    private void send(Sequence s, String text, int token) {
+        if (s.outcome.isDone()) {
             return;
         }
         try {
-            s.sink.accept(text, tokens);
+            s.sink.accept(text, token);
         } catch (RuntimeException e) {
             log.debug("Sink of {} failed; cancelling it: {}", s.request.requestId(), e.toString());
-            finish(s, new GenerationOutcome.Cancelled(s.generated));
+            finish(s, new GenerationOutcome.Cancelled(s.text.generated()));
         }
     }
 
@@ -298,21 +305,25 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         final TextSink sink;
         final BooleanSupplier cancelled;
         final CompletableFuture<GenerationOutcome> outcome = new CompletableFuture<>();
-        final Utf8Pieces utf8 = new Utf8Pieces();
-        final StopStrings stops;
+        final GeneratedText text;
+        /** What goes into the KV cache before the first sample: the prompt, then any resumed tokens. */
+        final int[] prefill;
         int seqId = -1;
         LlamaSampler sampler;
         int prefilled;
         int position;
         int nextToken = -1;
         int outputIndex = -1;
-        int generated;
 
-        Sequence(GenerationRequest request, TextSink sink, BooleanSupplier cancelled) {
+        Sequence(GenerationRequest request, TextSink sink, BooleanSupplier cancelled, GeneratedText text) {
             this.request = request;
             this.sink = sink;
             this.cancelled = cancelled;
-            this.stops = new StopStrings(request.stop());
+            this.text = text;
+            int[] prompt = request.promptTokenIds();
+            int[] resumed = request.resumeTokenIds();
+            prefill = Arrays.copyOf(prompt, prompt.length + resumed.length);
+            System.arraycopy(resumed, 0, prefill, prompt.length, resumed.length);
         }
 
         boolean cancelled() {

@@ -94,8 +94,9 @@ public final class LlamaContext implements AutoCloseable {
         }
     }
 
-    public int sample(LlamaSampler sampler, int outputIndex) {
-        return sampler.sample(context, outputIndex);
+    /** The token of generated position {@code position} (see {@link LlamaSampler}) from batch index {@code outputIndex}. */
+    public int sample(LlamaSampler sampler, int outputIndex, int position) {
+        return sampler.sample(context, outputIndex, position);
     }
 
     /** Frees a sequence's KV cells so the next sequence with that id starts empty. */

@@ -84,6 +84,9 @@ public final class LlamaLibrary {
     final MethodHandle samplerInitTemp;
     final MethodHandle samplerInitPenalties;
     final MethodHandle samplerSample;
+    final MethodHandle samplerAccept;
+    final MethodHandle samplerChainN;
+    final MethodHandle samplerChainRemove;
     final MethodHandle samplerFree;
     final MethodHandle logSet;
     final MethodHandle printSystemInfo;
@@ -158,6 +161,9 @@ public final class LlamaLibrary {
                 FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
         samplerSample = handle("llama_sampler_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
         samplerFree = handle("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));
+        samplerAccept = handle("llama_sampler_accept", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+        samplerChainN = handle("llama_sampler_chain_n", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        samplerChainRemove = handle("llama_sampler_chain_remove", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
         logSet = handle("llama_log_set", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
         printSystemInfo = handle("llama_print_system_info", FunctionDescriptor.of(ADDRESS));
 

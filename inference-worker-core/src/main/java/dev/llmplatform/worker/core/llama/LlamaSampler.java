@@ -8,6 +8,11 @@ import java.util.OptionalLong;
 /**
  * One sequence's sampler chain, in llama.cpp's usual order: penalties, top-k, top-p, temperature, then a seeded
  * random draw; or plain argmax (greedy) when the temperature is 0, which is what makes output deterministic.
+ * <p>
+ * With a seed, the random draw of each generated position comes from its own generator, seeded from (seed,
+ * position), rather than from one generator that advances token by token: a generation resumed on another worker
+ * at position k (its first k tokens fed back through {@link #accept}) then draws exactly what the uninterrupted one
+ * would have drawn there.
  */
 public final class LlamaSampler implements AutoCloseable {
 
@@ -26,12 +31,16 @@ public final class LlamaSampler implements AutoCloseable {
 
     private final LlamaLibrary library;
     private final MemorySegment chain;
+    private final boolean drawsPerPosition;
+    private final long seed;
 
     LlamaSampler(LlamaLibrary library, int vocabularySize, Settings settings) {
         this.library = library;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) library.samplerChainDefaultParams.invokeExact((SegmentAllocator) arena);
             chain = (MemorySegment) library.samplerChainInit.invokeExact(params);
+            drawsPerPosition = !settings.greedy() && settings.seed().isPresent();
+            seed = settings.seed().orElse(0);
             if (settings.greedy()) {
                 add((MemorySegment) library.samplerInitGreedy.invokeExact());
                 return;
@@ -47,8 +56,8 @@ public final class LlamaSampler implements AutoCloseable {
                 add((MemorySegment) library.samplerInitTopP.invokeExact(settings.topP(), 1L));
             }
             add((MemorySegment) library.samplerInitTemp.invokeExact(settings.temperature()));
-            int seed = settings.seed().isPresent() ? (int) settings.seed().getAsLong() : RANDOM_SEED;
-            add((MemorySegment) library.samplerInitDist.invokeExact(seed));
+            // with a seed, sample() puts the draw of each position in its place; without one, one random generator
+            add((MemorySegment) library.samplerInitDist.invokeExact(drawsPerPosition ? positionSeed(seed, 0) : RANDOM_SEED));
         } catch (Throwable e) {
             throw new IllegalStateException("cannot build a llama.cpp sampler: " + e, e);
         }
@@ -58,13 +67,50 @@ public final class LlamaSampler implements AutoCloseable {
         library.samplerChainAdd.invokeExact(chain, sampler);
     }
 
-    /** Samples from the logits of batch index {@code outputIndex} and lets the chain remember the token. */
-    int sample(MemorySegment context, int outputIndex) {
+    /**
+     * Samples the token of generated position {@code position} (0 for the first generated token) from the logits of
+     * batch index {@code outputIndex}, and lets the chain remember it.
+     */
+    int sample(MemorySegment context, int outputIndex, int position) {
         try {
+            if (drawsPerPosition && position > 0) {
+                redraw(position);
+            }
             return (int) library.samplerSample.invokeExact(chain, context, outputIndex);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable e) {
             throw new IllegalStateException("llama_sampler_sample failed: " + e, e);
         }
+    }
+
+    /** A token generated earlier (elsewhere), remembered as if sampled here: the penalties count it. */
+    public void accept(int token) {
+        try {
+            library.samplerAccept.invokeExact(chain, token);
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_sampler_accept failed: " + e, e);
+        }
+    }
+
+    /** Replaces the chain's last stage, the random draw, with one seeded for {@code position}. */
+    private void redraw(int position) throws Throwable {
+        int last = (int) library.samplerChainN.invokeExact(chain) - 1;
+        MemorySegment previous = (MemorySegment) library.samplerChainRemove.invokeExact(chain, last);
+        library.samplerFree.invokeExact(previous);
+        add((MemorySegment) library.samplerInitDist.invokeExact(positionSeed(seed, position)));
+    }
+
+    /**
+     * The seed of one position's draw: SplitMix64's finalizer over seed and position, so that neighbouring positions
+     * and neighbouring seeds get unrelated generators. Never LLAMA_DEFAULT_SEED, which would ask for a random one.
+     */
+    static int positionSeed(long seed, int position) {
+        long z = seed + 0x9E3779B97F4A7C15L * (position + 1L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        int mixed = (int) (z ^ (z >>> 31));
+        return mixed == RANDOM_SEED ? 0 : mixed;
     }
 
     @Override

@@ -37,8 +37,8 @@ class ChunkStreamTest {
         @Override public void setMessageCompression(boolean enable) { }
     }
 
-    private static WorkerGenerateChunk chunk(String text, int tokens) {
-        return WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens).build();
+    private static WorkerGenerateChunk chunk(String text, Integer... tokenIds) {
+        return WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokenIds.length).addAllTokenIds(List.of(tokenIds)).build();
     }
 
     @Test
@@ -46,27 +46,27 @@ class ChunkStreamTest {
         var call = new Call();
         var stream = new ChunkStream(call);
 
-        stream.send("In", 1);
-        stream.send(" the", 1);
+        stream.send("In", 10);
+        stream.send(" the", 11);
 
-        assertThat(call.sent).containsExactly(chunk("In", 1), chunk(" the", 1));
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the", 11));
     }
 
     @Test
     void tokensPendingWhileTheCallIsNotReadyTravelAsOneChunkWhenItIs() {
         var call = new Call();
         var stream = new ChunkStream(call);
-        stream.send("In", 1);
+        stream.send("In", 10);
         call.ready = false;
 
-        stream.send(" the", 1);
-        stream.send(" begin", 1);
-        stream.send("ning", 1);
+        stream.send(" the", 11);
+        stream.send(" begin", 12);
+        stream.send("ning", 13);
         assertThat(call.sent).hasSize(1);
         call.becomeReady();
-        stream.send(" God", 1);
+        stream.send(" God", 14);
 
-        assertThat(call.sent).containsExactly(chunk("In", 1), chunk(" the beginning", 3), chunk(" God", 1));
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12, 13), chunk(" God", 14));
     }
 
     @Test
@@ -74,13 +74,13 @@ class ChunkStreamTest {
         var call = new Call();
         var stream = new ChunkStream(call);
         call.ready = false;
-        stream.send("In", 1);
-        stream.send(" the", 1);
+        stream.send("In", 10);
+        stream.send(" the", 11);
         var last = WorkerGenerateChunk.newBuilder().setFinishReason(FinishReason.FINISH_REASON_LENGTH).build();
 
         stream.finish(last);
 
-        assertThat(call.sent).containsExactly(chunk("In the", 2), last);
+        assertThat(call.sent).containsExactly(chunk("In the", 10, 11), last);
         assertThat(call.completed).isTrue();
     }
 }

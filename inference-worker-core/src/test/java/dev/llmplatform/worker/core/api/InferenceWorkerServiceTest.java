@@ -202,6 +202,32 @@ class InferenceWorkerServiceTest {
     }
 
     @Test
+    void aGenerationResumedFromTheTokenIdsOfItsChunksSendsOnlyTheRestAndCountsTheWholeAnswer() throws Exception {
+        registryPromotes(GGUF, Sha256.of(GGUF));
+        List<Integer> sent = new ArrayList<>();
+        var text = new StringBuilder();
+        var first = worker.generate(greedy(PreviousEngine.PROMPT, 24));
+        for (int i = 0; i < 10 && first.hasNext(); i++) {
+            var chunk = first.next();
+            assertThat(chunk.getTokenIdsCount()).isEqualTo(chunk.getTokenCount());
+            sent.addAll(chunk.getTokenIdsList());
+            text.append(chunk.getText());
+        }
+        first.forEachRemaining(chunk -> { }); // as if the worker had failed here: the rest of its stream is not used
+
+        WorkerGenerateChunk last = null;
+        var rest = worker.generate(greedy(PreviousEngine.PROMPT, 24).toBuilder().addAllResumeTokenIds(sent).build());
+        while (rest.hasNext()) {
+            last = rest.next();
+            text.append(last.getText());
+        }
+
+        assertThat(text).hasToString(PreviousEngine.GREEDY);
+        assertThat(last.getUsage().getPromptTokens()).isEqualTo(3);
+        assertThat(last.getUsage().getCompletionTokens()).isEqualTo(24);
+    }
+
+    @Test
     void theLoadReportCarriesTheSameFieldsOnEveryDevice() throws Exception {
         registryPromotes(GGUF, Sha256.of(GGUF));
         var chunks = worker.generate(greedy(PreviousEngine.PROMPT, 10));

@@ -57,6 +57,57 @@ class ContinuousBatchingEngineTest {
         return start(request).get(60, TimeUnit.SECONDS);
     }
 
+    /** A greedy request stopping at {@code length} characters from the middle of its answer without a stop string. */
+    private record StopCase(GenerationRequest request, String textBeforeStop) {
+
+        static StopCase fromTheMiddle(String id, int length) throws Exception {
+            String full = generate(GenerationRequest.greedy(id + "-full", prompt, 24)).text();
+            String stop = full.substring(full.length() / 2, full.length() / 2 + length);
+            return new StopCase(new GenerationRequest(id, prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f),
+                    full.substring(0, full.indexOf(stop)));
+        }
+    }
+
+    /** A generation token by token: each token's id and the text it released. */
+    private record Streamed(List<Integer> tokens, List<String> texts, GenerationOutcome outcome) {
+
+        String text() {
+            return String.join("", texts);
+        }
+
+        int[] firstTokens(int k) {
+            return tokens.subList(0, k).stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        /** The text a caller had once it received the first {@code k} tokens. */
+        String textOfFirst(int k) {
+            return String.join("", texts.subList(0, k));
+        }
+    }
+
+    private static Streamed stream(GenerationRequest request) throws Exception {
+        List<Integer> tokens = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        var outcome = engine.submit(request, (piece, token) -> {
+            tokens.add(token);
+            texts.add(piece);
+        }, () -> false).get(60, TimeUnit.SECONDS);
+        return new Streamed(List.copyOf(tokens), List.copyOf(texts), outcome);
+    }
+
+    /** For each k, the request resumed after the first k tokens of its uninterrupted run gives the rest of that run. */
+    private static void assertResumesContinueTheUninterruptedRun(GenerationRequest request, int... ks) throws Exception {
+        Streamed whole = stream(request);
+        assertThat(whole.tokens()).hasSizeGreaterThan(ks[ks.length - 1]);
+        for (int k : ks) {
+            Streamed rest = stream(request.resumedAfter(whole.firstTokens(k)));
+
+            assertThat(rest.tokens()).as("tokens after resuming at %d", k).isEqualTo(whole.tokens().subList(k, whole.tokens().size()));
+            assertThat(whole.textOfFirst(k) + rest.text()).as("text after resuming at %d", k).isEqualTo(whole.text());
+            assertThat(rest.outcome()).as("outcome after resuming at %d", k).isEqualTo(whole.outcome());
+        }
+    }
+
     @Test
     void greedyOutputEqualsThePreviousEnginesForTheSameTokenIds() throws Exception {
         Result result = generate(GenerationRequest.greedy("same-as-before", prompt, 24));
@@ -103,7 +154,7 @@ class ContinuousBatchingEngineTest {
         List<CompletableFuture<GenerationOutcome>> cancelled = new ArrayList<>();
         for (int i = 0; i < engine.slots(); i++) {
             cancelled.add(engine.submit(GenerationRequest.greedy("cancel-" + i, prompt, 200),
-                    (piece, count) -> tokens.addAndGet(count), () -> tokens.get() >= 3));
+                    (piece, token) -> tokens.incrementAndGet(), () -> tokens.get() >= 3));
         }
         for (var outcome : cancelled) {
             assertThat(outcome.get(60, TimeUnit.SECONDS)).isInstanceOf(GenerationOutcome.Cancelled.class)
@@ -123,15 +174,48 @@ class ContinuousBatchingEngineTest {
     }
 
     @Test
-    void aStopStringEndsGenerationBeforeIt() throws Exception {
-        String full = generate(GenerationRequest.greedy("full", prompt, 24)).text();
-        String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
-        var request = new GenerationRequest("stop", prompt, 24, 0f, 1f, 0, OptionalLong.empty(), List.of(stop), 0f, 0f);
+    void aGreedySequenceResumedAfterSomeTokensGivesExactlyTheRestOfTheUninterruptedOne() throws Exception {
+        assertResumesContinueTheUninterruptedRun(GenerationRequest.greedy("resume-greedy", prompt, 24), 1, 7, 16, 23);
+    }
 
-        Result result = generate(request);
+    @Test
+    void aSeededSequenceResumedAfterSomeTokensDrawsWhatTheUninterruptedOneDrew() throws Exception {
+        // a frequency penalty too: the resumed tokens must be in the sampler's history, as the generated ones were
+        var seeded = new GenerationRequest("resume-seeded", prompt, 24, 0.8f, 0.95f, 40, OptionalLong.of(42), List.of(), 0.5f, 0f);
+
+        assertResumesContinueTheUninterruptedRun(seeded, 1, 5, 10, 17);
+    }
+
+    @Test
+    void aSequenceResumedAfterItsLastTokenEndsWithoutSendingAnything() throws Exception {
+        var request = GenerationRequest.greedy("resume-at-end", prompt, 8);
+        Streamed whole = stream(request);
+
+        Streamed rest = stream(request.resumedAfter(whole.firstTokens(8)));
+
+        assertThat(rest.tokens()).isEmpty();
+        assertThat(rest.outcome()).isEqualTo(new GenerationOutcome.LengthReached(8));
+    }
+
+    @Test
+    void aStopStringHeldBackAcrossTheResumeIsNeitherRepeatedNorLost() throws Exception {
+        // a stop string that spans tokens, so that some resume points fall while its start is held back
+        var stop = StopCase.fromTheMiddle("stop-resume", 6);
+        Streamed whole = stream(stop.request());
+        assertThat(whole.text()).isEqualTo(stop.textBeforeStop());
+
+        int[] every = java.util.stream.IntStream.range(1, whole.tokens().size()).toArray();
+        assertResumesContinueTheUninterruptedRun(stop.request(), every);
+    }
+
+    @Test
+    void aStopStringEndsGenerationBeforeIt() throws Exception {
+        var stop = StopCase.fromTheMiddle("stop", 2);
+
+        Result result = generate(stop.request());
 
         assertThat(result.outcome()).isInstanceOf(GenerationOutcome.Stopped.class);
-        assertThat(result.text()).isEqualTo(full.substring(0, full.indexOf(stop)));
+        assertThat(result.text()).isEqualTo(stop.textBeforeStop());
     }
 
     @Test
