@@ -56,7 +56,8 @@ class MidStreamFailoverTest {
     @BeforeAll
     void startPlatform() throws Exception {
         // 8 slots each: every stream, resumed ones included, has a slot at once, so the kill alone is what differs
-        List<String> workerArgs = List.of("--worker.threads=1", "--worker.slots=8");
+        // a drain of 1 s: the SIGTERM test's streams outlive it, so it ends them and they resume on the other worker
+        List<String> workerArgs = List.of("--worker.threads=1", "--worker.slots=8", "--worker.drain-timeout=1s");
         platform = new LocalPlatform("sk-resume-" + System.nanoTime()).withoutGateway().withWorkers(List.of(
                 new LocalPlatform.WorkerSpec(VICTIM, workerArgs, List.of(), "cpu"),
                 new LocalPlatform.WorkerSpec(SURVIVOR, workerArgs, List.of(), "cpu")), List.of(
@@ -79,11 +80,31 @@ class MidStreamFailoverTest {
     private record Runs(List<Answer> faultFree, List<Answer> withKill, double resumes) {
     }
 
+    /** What happens to the victim while its streams run. */
+    @FunctionalInterface
+    private interface Fault {
+        void strike(String service) throws Exception;
+    }
+
     @Test
     @Order(1)
     void greedyStreamsOfAKilledWorkerResumeOnTheOtherAndEveryAnswerIsTheFaultFreeOne() throws Exception {
         Runs runs = runWithAndWithoutAKill(SamplingParams.newBuilder().setMaxTokens(MAX_TOKENS).setTemperature(0f).build());
+        assertEveryAnswerIsTheFaultFreeOne(runs);
+    }
 
+    /**
+     * SIGTERM, as a rolling restart sends it: the worker drains (takes no new stream, reports itself not ready), and
+     * the streams that outlive its 1 s drain end with UNAVAILABLE after their tokens and resume on the other worker.
+     */
+    @Test
+    @Order(3)
+    void greedyStreamsOfAWorkerStoppedWithSigtermOutliveItsDrainByResumingAndEveryAnswerIsTheFaultFreeOne() throws Exception {
+        Runs runs = runWithAndWithout(SamplingParams.newBuilder().setMaxTokens(MAX_TOKENS).setTemperature(0f).build(), platform::stop, false);
+        assertEveryAnswerIsTheFaultFreeOne(runs);
+    }
+
+    private static void assertEveryAnswerIsTheFaultFreeOne(Runs runs) {
         for (int i = 0; i < STREAMS; i++) {
             Answer answer = runs.withKill().get(i);
             Answer reference = runs.faultFree().get(i);
@@ -126,6 +147,11 @@ class MidStreamFailoverTest {
     }
 
     private Runs runWithAndWithoutAKill(SamplingParams sampling) throws Exception {
+        return runWithAndWithout(sampling, platform::kill, true);
+    }
+
+    /** @param instant the fault ends the victim at once: every stream on it must resume, not only those that outlive a drain */
+    private Runs runWithAndWithout(SamplingParams sampling, Fault fault, boolean instant) throws Exception {
         List<String> prompts = new ArrayList<>();
         for (int i = 0; i < STREAMS; i++) {
             prompts.add("And it came to pass in the " + (i + 1) + " year, that");
@@ -146,7 +172,7 @@ class MidStreamFailoverTest {
             while (!everyStreamHasAtLeast(received, TOKENS_BEFORE_KILL) && System.nanoTime() < deadline) {
                 Thread.sleep(2);
             }
-            platform.kill(LocalPlatform.workerService(VICTIM));
+            fault.strike(LocalPlatform.workerService(VICTIM));
             withKill = new ArrayList<>();
             for (Future<Answer> f : futures) {
                 withKill.add(f.get(5, TimeUnit.MINUTES));
@@ -158,10 +184,14 @@ class MidStreamFailoverTest {
                 sampling.getTemperature(), STREAMS, onVictim, VICTIM, resumes, withKill.stream().filter(a -> a.error() != null).count());
 
         assertThat(withKill).as("no request failed").allSatisfy(a -> assertThat(a.error()).isNull());
-        assertThat(onVictim).as("streams that started on the killed worker").isPositive();
-        assertThat(resumes).as("streams resumed on the survivor").isGreaterThanOrEqualTo(onVictim);
-        assertThat(withKill).filteredOn(a -> a.workers().contains(VICTIM))
-                .allSatisfy(a -> assertThat(a.workers()).as("resumed on the survivor").endsWith(SURVIVOR));
+        assertThat(onVictim).as("streams that started on the victim").isPositive();
+        if (instant) {
+            assertThat(resumes).as("streams resumed on the survivor").isGreaterThanOrEqualTo(onVictim);
+            assertThat(withKill).filteredOn(a -> a.workers().contains(VICTIM))
+                    .allSatisfy(a -> assertThat(a.workers()).as("resumed on the survivor").endsWith(SURVIVOR));
+        } else {
+            assertThat(resumes).as("streams that outlived the drain, resumed on the survivor").isPositive();
+        }
 
         platform.restart(LocalPlatform.workerService(VICTIM));
         platform.awaitReady(LocalPlatform.workerService(VICTIM), Duration.ofMinutes(4));

@@ -50,15 +50,17 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
     private final WorkerLoad load;
     private final WorkerMetrics metrics;
     private final List<Embeddings> embeddings;
+    private final WorkerDrain drain;
 
     public InferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader, WorkerLoad load,
-                                  WorkerMetrics metrics, List<Embeddings> embeddings) {
+                                  WorkerMetrics metrics, List<Embeddings> embeddings, WorkerDrain drain) {
         this.properties = properties;
         this.models = models;
         this.loader = loader;
         this.load = load;
         this.metrics = metrics;
         this.embeddings = List.copyOf(embeddings);
+        this.drain = drain;
     }
 
     @Override
@@ -66,6 +68,10 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         var call = (ServerCallStreamObserver<WorkerGenerateChunk>) responses;
         if (cannotCompute()) {
             call.onError(unavailable());
+            return;
+        }
+        if (drain.draining()) {
+            call.onError(Status.UNAVAILABLE.withDescription("worker " + properties.workerId() + " is draining").asRuntimeException());
             return;
         }
         var entry = models.get(request.getModel());
@@ -98,6 +104,10 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         }
         var cancelled = new AtomicBoolean();
         call.setOnCancelHandler(() -> cancelled.set(true));
+        // a drain that runs out of time ends the stream; the scheduler resumes it elsewhere from the tokens it got
+        var drained = new AtomicBoolean();
+        Runnable abort = () -> drained.set(true);
+        drain.track(abort);
         var chunks = new ChunkStream(call);
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
         CompletableFuture<GenerationOutcome> outcome;
@@ -105,17 +115,22 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
             outcome = engine.submit(generation, (text, token) -> {
                 load.generated(1);
                 chunks.send(text, token);
-            }, cancelled::get);
+            }, () -> cancelled.get() || drained.get());
         } catch (RuntimeException e) {
             log.warn("Generation {} could not start", generation.requestId(), e);
             outcome = CompletableFuture.completedFuture(new GenerationOutcome.Failed(0, String.valueOf(e.getMessage())));
         }
         outcome.whenComplete((ended, failure) -> {
             load.release();
+            drain.untrack(abort);
             GenerationOutcome result = ended;
             if (failure != null) {
                 log.warn("Generation {} failed", generation.requestId(), failure);
                 result = new GenerationOutcome.Failed(0, String.valueOf(failure.getMessage()));
+            }
+            if (drained.get() && !cancelled.get() && result instanceof GenerationOutcome.Cancelled stopped) {
+                result = new GenerationOutcome.Failed(stopped.completionTokens(), "worker " + properties.workerId()
+                        + " is stopping after " + stopped.completionTokens() + " tokens; the scheduler resumes the rest elsewhere");
             }
             metrics.generationEnded(engine.modelId(), result);
             finish(call, chunks, promptTokens, result);

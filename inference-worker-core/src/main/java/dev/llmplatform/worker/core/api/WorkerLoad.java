@@ -22,13 +22,15 @@ public final class WorkerLoad {
     private final LoadedModels models;
     private final ModelLoader loader;
     private final List<Embeddings> embeddings;
+    private final WorkerDrain drain;
     /** Requests admitted and not yet ended: running or waiting for a slot. */
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong generatedTokens = new AtomicLong();
 
     public WorkerLoad(WorkerProperties properties, WorkerDevice device, LoadedModels models, ModelLoader loader,
-                      List<Embeddings> embeddings) {
+                      List<Embeddings> embeddings, WorkerDrain drain) {
         this.properties = properties;
+        this.drain = drain;
         this.device = device;
         this.models = models;
         this.loader = loader;
@@ -93,7 +95,7 @@ public final class WorkerLoad {
         }
         device.describe(report, models.isEmpty() ? 0 : kvCapacity / models.all().size());
         embeddings.forEach(e -> report.addAllModels(e.loadedModels()));
-        String notReady = loader.notReadyReason();
+        String notReady = drain.draining() ? "draining: the worker is stopping" : loader.notReadyReason();
         return report.setRunning(running).setWaiting(waiting).setSlots(slots)
                 .setDecodeTokensPerSecond(decode).setPrefillTokensPerSecond(prefill)
                 .setKvCacheTokens(kvTokens).setKvCacheCapacityTokens(kvCapacity)

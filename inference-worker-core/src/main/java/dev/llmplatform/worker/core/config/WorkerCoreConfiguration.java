@@ -2,6 +2,7 @@ package dev.llmplatform.worker.core.config;
 
 import dev.llmplatform.worker.core.api.Embeddings;
 import dev.llmplatform.worker.core.api.InferenceWorkerService;
+import dev.llmplatform.worker.core.api.WorkerDrain;
 import dev.llmplatform.worker.core.api.WorkerLoad;
 import dev.llmplatform.worker.core.domain.LoadedModels;
 import dev.llmplatform.worker.core.infra.ModelLoader;
@@ -40,14 +41,20 @@ public class WorkerCoreConfiguration {
     }
 
     @Bean
+    WorkerDrain workerDrain(WorkerProperties properties) {
+        return new WorkerDrain(properties.drainTimeout());
+    }
+
+    @Bean
     WorkerLoad workerLoad(WorkerProperties properties, WorkerDevice device, LoadedModels models, ModelLoader loader,
-                          List<Embeddings> embeddings) {
-        return new WorkerLoad(properties, device, models, loader, embeddings);
+                          List<Embeddings> embeddings, WorkerDrain drain) {
+        return new WorkerLoad(properties, device, models, loader, embeddings, drain);
     }
 
     @Bean
     InferenceWorkerService inferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader,
-                                                  WorkerLoad load, WorkerMetrics metrics, List<Embeddings> embeddings) {
-        return new InferenceWorkerService(properties, models, loader, load, metrics, embeddings);
+                                                  WorkerLoad load, WorkerMetrics metrics, List<Embeddings> embeddings,
+                                                  WorkerDrain drain) {
+        return new InferenceWorkerService(properties, models, loader, load, metrics, embeddings, drain);
     }
 }

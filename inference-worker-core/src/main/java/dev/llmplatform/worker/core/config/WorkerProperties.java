@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param threads           llama.cpp compute threads; 0 means one per core on the CPU back end, llama.cpp's choice on a GPU
  * @param maxWaiting        requests allowed to wait for a free slot before new ones are refused
  * @param loadRetryInterval how long to wait before asking the registry again when it is not up yet
+ * @param drainTimeout      on stop, how long running streams get to finish before they are ended and resumed
+ *                          elsewhere by the scheduler (keep it under the pod's termination grace period)
  * @param modelFile         a GGUF to load at start instead of following the registry (a worker run on its own, e.g.
  *                          on a lent GPU machine); its file name without .gguf is the model id
  */
@@ -34,5 +36,6 @@ public record WorkerProperties(
         @DefaultValue("0") int threads,
         @DefaultValue("64") int maxWaiting,
         @DefaultValue("2s") Duration loadRetryInterval,
+        @DefaultValue("20s") Duration drainTimeout,
         Path modelFile) {
 }

@@ -66,14 +66,16 @@ class InferenceWorkerServiceTest {
     private final WorkerProperties properties = config.bindOrCreate("worker", WorkerProperties.class);
     private final CpuDevice device = CpuBuild.device();
     private final ModelLoader loader = new ModelLoader(properties, device, models, new WorkerMetrics(meters, models), null);
+    private final WorkerDrain drain = new WorkerDrain(java.time.Duration.ZERO);
+    private WorkerLoad load;
     private Server server;
     private ManagedChannel channel;
     private InferenceWorkerGrpc.InferenceWorkerBlockingStub worker;
 
     @BeforeEach
     void start() throws Exception {
-        var load = new WorkerLoad(properties, device, models, loader, List.of());
-        var service = new InferenceWorkerService(properties, models, loader, load, new WorkerMetrics(meters, models), List.of());
+        load = new WorkerLoad(properties, device, models, loader, List.of(), drain);
+        var service = new InferenceWorkerService(properties, models, loader, load, new WorkerMetrics(meters, models), List.of(), drain);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).build();
@@ -247,5 +249,44 @@ class InferenceWorkerServiceTest {
         assertThat(report.getDecodeTokensPerSecond()).isPositive();
         assertThat(report.getMemoryUsedBytes()).isGreaterThan(Files.size(GGUF));
         assertThat(report.getModels(0).getVariantId()).isEqualTo("cpu-f16");
+    }
+
+    @Test
+    void aDrainRefusesNewWorkReportsNotReadyAndEndsWhatOutlivesItsTimeoutWithUnavailableAfterItsTokens() throws Exception {
+        registryPromotes(GGUF, Sha256.of(GGUF));
+        var stream = InferenceWorkerGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .generate(greedy(PreviousEngine.PROMPT, 100));
+        var first = stream.next(); // running: it has streamed a token
+        var draining = java.util.concurrent.CompletableFuture.runAsync(drain::drain);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!drain.draining() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(load.report().getReady()).isFalse();
+        assertThat(load.report().getNotReadyReason()).startsWith("draining");
+        assertThatThrownBy(() -> worker.generate(greedy(PreviousEngine.PROMPT, 4)).next())
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+
+        int tokens = first.getTokenIdsCount();
+        StatusRuntimeException end = null;
+        try {
+            while (stream.hasNext()) {
+                tokens += stream.next().getTokenIdsCount();
+            }
+        } catch (StatusRuntimeException e) {
+            end = e;
+        }
+        draining.get(10, TimeUnit.SECONDS);
+
+        // a drain of no time ends it at the next decode step, unless all 100 tokens were out before the drain began
+        if (end != null) {
+            assertThat(end.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(end.getStatus().getDescription()).contains("is stopping after");
+            assertThat(tokens).isLessThan(100);
+        } else {
+            assertThat(tokens).isEqualTo(100);
+        }
     }
 }
