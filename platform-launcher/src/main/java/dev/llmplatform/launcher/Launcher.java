@@ -64,6 +64,9 @@ public final class Launcher {
         command.addAll(JvmCommand.of(JvmCommand.currentJava(), launch, tmpDir, form, layout.tlsDir()));
         Path log = Files.createDirectories(layout.logs()).resolve(launch.name() + ".log");
         boolean append = logs == Logs.APPEND || !started.add(launch.name());
+        if (append) {
+            LogRotation.rotateIfLarger(log, LogRotation.MAX_BYTES, LogRotation.KEPT);
+        }
         Files.writeString(log, "=== %s starting: %s%n".formatted(Instant.now(), String.join(" ", command)),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE, append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
         Process process = new ProcessBuilder(command).directory(layout.root().toFile()).redirectErrorStream(true)

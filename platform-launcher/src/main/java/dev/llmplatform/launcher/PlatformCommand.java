@@ -110,15 +110,50 @@ public final class PlatformCommand {
         return pids.resolve(service + ".pid");
     }
 
-    /** The service's JVM if its pid file names a live process. */
+    /**
+     * The service's JVM, if its pid file names a live process that is that service (its command line names the
+     * service's jar). A pid file left by a crash names a dead process, or one the system has since given the same
+     * pid: it is removed, so that {@code up} starts the service again instead of reporting it running.
+     */
     public Optional<ProcessHandle> runningPid(String service) {
-        try {
-            Path file = pidFile(service);
-            return Files.isRegularFile(file)
-                    ? ProcessHandle.of(Long.parseLong(Files.readString(file).strip())).filter(ProcessHandle::isAlive)
-                    : Optional.empty();
-        } catch (IOException | NumberFormatException unreadable) {
+        Path file = pidFile(service);
+        if (!Files.isRegularFile(file)) {
             return Optional.empty();
         }
+        Optional<ProcessHandle> process;
+        try {
+            process = ProcessHandle.of(Long.parseLong(Files.readString(file).strip()))
+                    .filter(ProcessHandle::isAlive)
+                    .filter(p -> isService(p, service));
+        } catch (IOException | NumberFormatException unreadable) {
+            process = Optional.empty();
+        }
+        if (process.isEmpty()) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a stale file that cannot be removed is read as stale again next time
+            }
+        }
+        return process;
+    }
+
+    /** Whether a process is the JVM of {@code service}: its jar (executable or extracted for the AOT cache) is named after it. */
+    static boolean isService(ProcessHandle process, String service) {
+        return commandLine(process).map(line -> line.contains("/" + service + "-") || line.contains("/" + service + "/"))
+                .orElse(false);
+    }
+
+    /** From /proc where there is one (ProcessHandle.Info is often empty for processes the JVM did not start itself). */
+    private static Optional<String> commandLine(ProcessHandle process) {
+        Path cmdline = Path.of("/proc", Long.toString(process.pid()), "cmdline");
+        try {
+            if (Files.isReadable(cmdline)) {
+                return Optional.of(Files.readString(cmdline, java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' '));
+            }
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
+        return process.info().commandLine();
     }
 }
