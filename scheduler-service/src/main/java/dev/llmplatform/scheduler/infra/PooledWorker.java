@@ -71,6 +71,12 @@ public final class PooledWorker {
     }
 
     void report(LoadReport latest) {
+        if (!latest.getReady() && latest.getModelsCount() == 0 && report.getModelsCount() > 0) {
+            // restarted and still loading, it lists no model yet: keep what it served, so that its models read as
+            // "unavailable" (503, retry) rather than "unknown" (404) until it reports them again
+            this.report = latest.toBuilder().addAllModels(report.getModelsList()).build();
+            return;
+        }
         Map<String, Integer> contexts = new HashMap<>();
         for (LoadedModel model : latest.getModelsList()) {
             contexts.putIfAbsent(model.getId(), model.getContextLength());

@@ -1,0 +1,50 @@
+package dev.llmplatform.scheduler.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmplatform.proto.v1.LoadReport;
+import dev.llmplatform.proto.v1.LoadedModel;
+import dev.llmplatform.scheduler.domain.DeviceProfile;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.junit.jupiter.api.Test;
+
+/** What the scheduler makes of a worker's load reports as it restarts: unavailable while it loads, never unknown. */
+class PooledWorkerTest {
+
+    private final PooledWorker worker = new PooledWorker("w1", "cpu", new DeviceProfile(65, 15, 1000, 100), null,
+            CircuitBreaker.ofDefaults("w1"), 4, 0.2);
+
+    private static LoadReport report(boolean ready, String... models) {
+        var report = LoadReport.newBuilder().setWorkerId("w1").setReady(ready).setSlots(2);
+        for (String model : models) {
+            report.addModels(LoadedModel.newBuilder().setId(model).setContextLength(512));
+        }
+        return report.build();
+    }
+
+    @Test
+    void aRestartedWorkerThatListsNoModelWhileLoadingKeepsItsModelsKnownButUnavailable() {
+        worker.healthy(true);
+        worker.report(report(true, "tiny-kjv-chat"));
+        assertThat(worker.snapshot().serves("tiny-kjv-chat")).isTrue();
+
+        worker.report(report(false)); // back from a crash, loading
+
+        assertThat(worker.snapshot().knows("tiny-kjv-chat")).as("known: 503 and a retry, not 404").isTrue();
+        assertThat(worker.snapshot().serves("tiny-kjv-chat")).isFalse();
+
+        worker.report(report(true, "tiny-kjv-chat"));
+        assertThat(worker.snapshot().serves("tiny-kjv-chat")).isTrue();
+    }
+
+    @Test
+    void aReadyWorkerThatNoLongerListsAModelNoLongerKnowsIt() {
+        worker.healthy(true);
+        worker.report(report(true, "tiny-kjv-chat", "other"));
+
+        worker.report(report(true, "other")); // unloaded on purpose
+
+        assertThat(worker.snapshot().knows("tiny-kjv-chat")).isFalse();
+        assertThat(worker.snapshot().serves("other")).isTrue();
+    }
+}
