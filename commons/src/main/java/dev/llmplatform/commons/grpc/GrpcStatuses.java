@@ -6,6 +6,10 @@ import io.grpc.StatusRuntimeException;
 /** Builds the gRPC errors that every service returns for the same kinds of failure. */
 public final class GrpcStatuses {
 
+    /** The trailer in which the scheduler says how long a refused caller should wait (no worker ready, queue full). */
+    public static final io.grpc.Metadata.Key<String> RETRY_AFTER_SECONDS =
+            io.grpc.Metadata.Key.of("retry-after-seconds", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
     private GrpcStatuses() {
     }
 

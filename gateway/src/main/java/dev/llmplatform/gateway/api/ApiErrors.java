@@ -25,7 +25,7 @@ public class ApiErrors {
 
     private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
     /** Where the scheduler says how long a client should wait after RESOURCE_EXHAUSTED or UNAVAILABLE. */
-    public static final Metadata.Key<String> RETRY_AFTER_SECONDS = Metadata.Key.of("retry-after-seconds", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> RETRY_AFTER_SECONDS = dev.llmplatform.commons.grpc.GrpcStatuses.RETRY_AFTER_SECONDS;
     private static final String GENERIC_SERVER_ERROR = "The server had an error while processing your request.";
 
     private final GatewayProperties properties;

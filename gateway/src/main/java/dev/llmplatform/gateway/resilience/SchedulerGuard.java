@@ -142,14 +142,12 @@ public class SchedulerGuard {
             io.grpc.Metadata trailers = t instanceof io.grpc.StatusRuntimeException sre ? sre.getTrailers()
                     : t instanceof io.grpc.StatusException se ? se.getTrailers() : null;
             if (trailers != null) {
-                return trailers.containsKey(RETRY_AFTER_SECONDS);
+                return trailers.containsKey(dev.llmplatform.commons.grpc.GrpcStatuses.RETRY_AFTER_SECONDS);
             }
         }
         return false;
     }
 
-    private static final io.grpc.Metadata.Key<String> RETRY_AFTER_SECONDS =
-            io.grpc.Metadata.Key.of("retry-after-seconds", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
 
     /** The gRPC status of a failure that has not streamed anything yet; null for anything else. */
     private static Status.Code statusOf(Throwable error) {

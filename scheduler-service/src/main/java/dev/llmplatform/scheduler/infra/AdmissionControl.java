@@ -23,7 +23,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class AdmissionControl implements DisposableBean {
 
-    public static final Metadata.Key<String> RETRY_AFTER = Metadata.Key.of("retry-after-seconds", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> RETRY_AFTER = GrpcStatuses.RETRY_AFTER_SECONDS;
     private static final long TICK_MILLIS = 250;
 
     private final WorkerPool pool;
