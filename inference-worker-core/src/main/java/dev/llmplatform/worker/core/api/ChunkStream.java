@@ -1,6 +1,9 @@
 package dev.llmplatform.worker.core.api;
 
+import com.google.protobuf.ByteString;
+import dev.llmplatform.proto.v1.TopLogprob;
 import dev.llmplatform.proto.v1.WorkerGenerateChunk;
+import dev.llmplatform.worker.core.domain.TokenLogprob;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +19,7 @@ final class ChunkStream {
     private final ServerCallStreamObserver<WorkerGenerateChunk> call;
     private final StringBuilder pendingText = new StringBuilder();
     private final List<Integer> pendingTokens = new ArrayList<>();
+    private final List<dev.llmplatform.proto.v1.TokenLogprob> pendingLogprobs = new ArrayList<>();
 
     /** Must be made while the call starts: gRPC takes the ready handler only then. */
     ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call) {
@@ -25,12 +29,20 @@ final class ChunkStream {
 
     /** One generated token and the text it releases. */
     synchronized void send(String text, int token) {
+        send(text, token, null);
+    }
+
+    /** The same, with the token's log probability when the request asked for them. */
+    synchronized void send(String text, int token, TokenLogprob logprob) {
         if (pendingTokens.isEmpty() && call.isReady()) {
-            call.onNext(chunk(text, List.of(token)));
+            call.onNext(chunk(text, List.of(token), logprob == null ? List.of() : List.of(toProto(logprob))));
             return;
         }
         pendingText.append(text);
         pendingTokens.add(token);
+        if (logprob != null) {
+            pendingLogprobs.add(toProto(logprob));
+        }
         if (call.isReady()) {
             flush();
         }
@@ -57,13 +69,25 @@ final class ChunkStream {
 
     private void flush() {
         if (!pendingTokens.isEmpty()) {
-            call.onNext(chunk(pendingText.toString(), pendingTokens));
+            call.onNext(chunk(pendingText.toString(), pendingTokens, pendingLogprobs));
             pendingText.setLength(0);
             pendingTokens.clear();
+            pendingLogprobs.clear();
         }
     }
 
-    private static WorkerGenerateChunk chunk(String text, List<Integer> tokens) {
-        return WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens.size()).addAllTokenIds(tokens).build();
+    private static WorkerGenerateChunk chunk(String text, List<Integer> tokens, List<dev.llmplatform.proto.v1.TokenLogprob> logprobs) {
+        return WorkerGenerateChunk.newBuilder().setText(text).setTokenCount(tokens.size()).addAllTokenIds(tokens)
+                .addAllLogprobs(logprobs).build();
+    }
+
+    private static dev.llmplatform.proto.v1.TokenLogprob toProto(TokenLogprob logprob) {
+        var proto = dev.llmplatform.proto.v1.TokenLogprob.newBuilder()
+                .setToken(ByteString.copyFrom(logprob.token())).setLogprob(logprob.logprob());
+        for (var alternative : logprob.top()) {
+            proto.addTopLogprobs(TopLogprob.newBuilder().setToken(ByteString.copyFrom(alternative.token()))
+                    .setLogprob(alternative.logprob()));
+        }
+        return proto.build();
     }
 }

@@ -20,6 +20,8 @@ import dev.llmplatform.worker.core.config.WorkerProperties;
 import dev.llmplatform.worker.core.domain.GenerationEngine;
 import dev.llmplatform.worker.core.domain.GenerationOutcome;
 import dev.llmplatform.worker.core.domain.GenerationRequest;
+import dev.llmplatform.worker.core.domain.Logprobs;
+import dev.llmplatform.worker.core.domain.TokenLogprob;
 import dev.llmplatform.worker.core.domain.LoadOutcome;
 import dev.llmplatform.worker.core.domain.LoadedModels;
 import dev.llmplatform.worker.core.infra.ModelLoader;
@@ -98,6 +100,15 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
                     + (maxTokens == 0 ? room : maxTokens) + " the request may generate"));
             return;
         }
+        var sampling = request.getSampling();
+        if (sampling.getTopLogprobs() < 0 || sampling.getTopLogprobs() > Logprobs.MAX_TOP) {
+            call.onError(GrpcStatuses.invalidArgument("top_logprobs must be within 0.." + Logprobs.MAX_TOP));
+            return;
+        }
+        if (!(sampling.getMinP() >= 0f && sampling.getMinP() <= 1f)) {
+            call.onError(GrpcStatuses.invalidArgument("min_p must be within 0..1"));
+            return;
+        }
         if (!load.tryAdmit(engine)) {
             call.onError(GrpcStatuses.resourceExhausted("worker " + properties.workerId() + " is saturated"));
             return;
@@ -112,10 +123,24 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
         CompletableFuture<GenerationOutcome> outcome;
         try {
-            outcome = engine.submit(generation, (text, token) -> {
-                load.generated(1);
-                chunks.send(text, token);
+            outcome = engine.submit(generation, new GenerationEngine.TextSink() {
+                @Override
+                public void accept(String text, int token) {
+                    accept(text, token, null);
+                }
+
+                @Override
+                public void accept(String text, int token, TokenLogprob logprob) {
+                    load.generated(1);
+                    chunks.send(text, token, logprob);
+                }
             }, () -> cancelled.get() || drained.get());
+        } catch (IllegalArgumentException e) {
+            // the request's own fault (a grammar that does not parse, a biased token outside the vocabulary)
+            load.release();
+            drain.untrack(abort);
+            call.onError(GrpcStatuses.invalidArgument(String.valueOf(e.getMessage())));
+            return;
         } catch (RuntimeException e) {
             log.warn("Generation {} could not start", generation.requestId(), e);
             outcome = CompletableFuture.completedFuture(new GenerationOutcome.Failed(0, String.valueOf(e.getMessage())));
@@ -172,7 +197,9 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
                 maxTokens, s.getTemperature(), s.getTopP(), s.getTopK(),
                 s.hasSeed() ? OptionalLong.of(s.getSeed()) : OptionalLong.empty(),
                 s.getStopList(), s.getFrequencyPenalty(), s.getPresencePenalty(),
-                request.getResumeTokenIdsList().stream().mapToInt(Integer::intValue).toArray());
+                request.getResumeTokenIdsList().stream().mapToInt(Integer::intValue).toArray(),
+                new GenerationRequest.Constraints(s.getMinP(), s.getLogitBiasMap(), s.getGrammar()),
+                s.getLogprobs() ? s.getTopLogprobs() : GenerationRequest.NO_LOGPROBS);
     }
 
     @Override

@@ -51,5 +51,10 @@ public interface GenerationEngine extends AutoCloseable {
          * @param token the generated token's id
          */
         void accept(String text, int token);
+
+        /** The same, with the token's log probability when the request asked for logprobs (null otherwise). */
+        default void accept(String text, int token, TokenLogprob logprob) {
+            accept(text, token);
+        }
     }
 }

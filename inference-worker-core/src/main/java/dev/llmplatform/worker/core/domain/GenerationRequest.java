@@ -1,6 +1,7 @@
 package dev.llmplatform.worker.core.domain;
 
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -10,6 +11,9 @@ import java.util.OptionalLong;
  *                       context leaves), the resumed ones included
  * @param resumeTokenIds tokens another worker already generated for this request and the caller already has: they
  *                       are prefilled after the prompt, count as generated, and their text is not sent again
+ * @param constraints    what narrows the choice of each token beyond the basic knobs: min-p, logit bias, grammar
+ * @param topLogprobs    -1 for no logprobs; otherwise each token's log probability is reported with this many
+ *                       alternatives (0..{@value Logprobs#MAX_TOP})
  */
 public record GenerationRequest(
         String requestId,
@@ -22,7 +26,29 @@ public record GenerationRequest(
         List<String> stop,
         float frequencyPenalty,
         float presencePenalty,
-        int[] resumeTokenIds) {
+        int[] resumeTokenIds,
+        Constraints constraints,
+        int topLogprobs) {
+
+    /** No logprobs reported. */
+    public static final int NO_LOGPROBS = -1;
+
+    /**
+     * @param minP      0 switches min-p off
+     * @param logitBias token id to the bias added to its logit
+     * @param grammar   llama.cpp GBNF (root rule "root") the output must match; empty for none
+     */
+    public record Constraints(float minP, Map<Integer, Float> logitBias, String grammar) {
+
+        public static final Constraints NONE = new Constraints(0f, Map.of(), "");
+
+        public Constraints {
+            logitBias = Map.copyOf(logitBias);
+            if (minP < 0f || minP > 1f) {
+                throw new IllegalArgumentException("min_p must be within 0..1, not " + minP);
+            }
+        }
+    }
 
     public GenerationRequest {
         stop = List.copyOf(stop);
@@ -36,18 +62,32 @@ public record GenerationRequest(
         if (resumeTokenIds.length > maxTokens) {
             throw new IllegalArgumentException("resuming from " + resumeTokenIds.length + " tokens, more than maxTokens " + maxTokens);
         }
+        if (topLogprobs < NO_LOGPROBS || topLogprobs > Logprobs.MAX_TOP) {
+            throw new IllegalArgumentException("top_logprobs must be within 0.." + Logprobs.MAX_TOP + ", not " + topLogprobs);
+        }
     }
 
-    /** A request that starts from the beginning. */
+    /** A request that starts from the beginning, with no constraints and no logprobs. */
     public GenerationRequest(String requestId, int[] promptTokenIds, int maxTokens, float temperature, float topP, int topK,
                              OptionalLong seed, List<String> stop, float frequencyPenalty, float presencePenalty) {
-        this(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop, frequencyPenalty, presencePenalty, new int[0]);
+        this(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop, frequencyPenalty, presencePenalty,
+                new int[0], Constraints.NONE, NO_LOGPROBS);
     }
 
     /** The same request, continuing after {@code tokens} that were already generated for it. */
     public GenerationRequest resumedAfter(int[] tokens) {
         return new GenerationRequest(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop,
-                frequencyPenalty, presencePenalty, tokens);
+                frequencyPenalty, presencePenalty, tokens, constraints, topLogprobs);
+    }
+
+    /** The same request under {@code constraints}, reporting logprobs with {@code topLogprobs} alternatives (-1: none). */
+    public GenerationRequest with(Constraints constraints, int topLogprobs) {
+        return new GenerationRequest(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop,
+                frequencyPenalty, presencePenalty, resumeTokenIds, constraints, topLogprobs);
+    }
+
+    public boolean wantsLogprobs() {
+        return topLogprobs >= 0;
     }
 
     public static GenerationRequest greedy(String requestId, int[] promptTokenIds, int maxTokens) {

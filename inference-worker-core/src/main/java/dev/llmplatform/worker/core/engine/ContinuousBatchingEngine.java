@@ -4,6 +4,8 @@ import dev.llmplatform.worker.core.domain.GenerationEngine;
 import dev.llmplatform.worker.core.domain.GenerationOutcome;
 import dev.llmplatform.worker.core.domain.GeneratedText;
 import dev.llmplatform.worker.core.domain.GenerationRequest;
+import dev.llmplatform.worker.core.domain.Logprobs;
+import dev.llmplatform.worker.core.domain.TokenLogprob;
 import dev.llmplatform.worker.core.llama.LlamaBatch;
 import dev.llmplatform.worker.core.llama.LlamaContext;
 import dev.llmplatform.worker.core.llama.LlamaSampler;
@@ -97,6 +99,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             sequence.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " is closed"));
             return sequence.outcome;
         }
+        // built here rather than in the decode loop, so that a grammar that does not parse is the caller's error
+        sequence.sampler = context.newSampler(sequence.samplerSettings());
         waiting.add(sequence);
         return sequence.outcome;
     }
@@ -129,10 +133,10 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             }
             Sequence s = head;
             if (s != null) {
-                s.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " stopped"));
+                s.end(new GenerationOutcome.Failed(0, "engine " + modelId + " stopped"));
             }
             while ((s = waiting.poll()) != null) {
-                s.outcome.complete(new GenerationOutcome.Failed(0, "engine " + modelId + " stopped"));
+                s.end(new GenerationOutcome.Failed(0, "engine " + modelId + " stopped"));
             }
         }
     }
@@ -145,17 +149,10 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 break;
             }
             if (next.cancelled()) {
-                next.outcome.complete(new GenerationOutcome.Cancelled(0));
+                next.end(new GenerationOutcome.Cancelled(0));
                 continue;
             }
             next.seqId = freeIds.poll();
-            try {
-                next.sampler = context.newSampler(next.samplerSettings());
-            } catch (RuntimeException e) {
-                freeIds.push(next.seqId);
-                next.outcome.complete(new GenerationOutcome.Failed(0, e.getMessage()));
-                continue;
-            }
             active.add(next);
             resume(next);
         }
@@ -198,8 +195,11 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         for (Sequence s : List.copyOf(active)) {
             if (s.outputIndex >= 0) {
                 int token = context.sample(s.sampler, s.outputIndex, s.text.generated());
+                TokenLogprob logprob = s.request.wantsLogprobs()
+                        ? Logprobs.of(context.logits(s.outputIndex), token, s.request.topLogprobs(), context::piece)
+                        : null;
                 s.outputIndex = -1;
-                accept(s, token);
+                accept(s, token, logprob);
             }
             if (!s.outcome.isDone() && s.cancelled()) {
                 finish(s, new GenerationOutcome.Cancelled(s.text.generated()));
@@ -247,19 +247,19 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     }
 
     /** One new token of a sequence: send it with its text, then decide whether the sequence goes on. */
-    private void accept(Sequence s, int token) {
+    private void accept(Sequence s, int token, TokenLogprob logprob) {
         var step = s.text.accept(token);
-        send(s, step.text(), token);
+        send(s, step.text(), token, logprob);
         step.end().ifPresentOrElse(end -> finish(s, end), () -> s.nextToken = token);
     }
 
     /** A caller whose stream broke is treated as gone: its sequence is cancelled at once. */
-    private void send(Sequence s, String text, int token) {
+    private void send(Sequence s, String text, int token, TokenLogprob logprob) {
         if (s.outcome.isDone()) {
             return;
         }
         try {
-            s.sink.accept(text, token);
+            s.sink.accept(text, token, logprob);
         } catch (RuntimeException e) {
             log.debug("Sink of {} failed; cancelling it: {}", s.request.requestId(), e.toString());
             finish(s, new GenerationOutcome.Cancelled(s.text.generated()));
@@ -271,12 +271,11 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             try {
                 context.forget(s.seqId);
             } finally {
-                s.sampler.close();
                 freeIds.push(s.seqId);
                 running = active.size();
             }
         }
-        s.outcome.complete(outcome);
+        s.end(outcome);
     }
 
     @Override
@@ -330,9 +329,19 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             return cancelled.getAsBoolean();
         }
 
+        /** Completes the outcome and frees the sampler, however the sequence ended (admitted or not). */
+        void end(GenerationOutcome ended) {
+            if (sampler != null) {
+                sampler.close();
+            }
+            outcome.complete(ended);
+        }
+
         LlamaSampler.Settings samplerSettings() {
-            return new LlamaSampler.Settings(request.temperature(), request.topP(), request.topK(), request.seed(),
-                    request.frequencyPenalty(), request.presencePenalty());
+            var constraints = request.constraints();
+            return new LlamaSampler.Settings(request.temperature(), request.topP(), request.topK(), constraints.minP(),
+                    request.seed(), request.frequencyPenalty(), request.presencePenalty(), constraints.logitBias(),
+                    constraints.grammar());
         }
     }
 }

@@ -82,7 +82,7 @@ public final class LlamaContext implements AutoCloseable {
     }
 
     public LlamaSampler newSampler(LlamaSampler.Settings settings) {
-        return new LlamaSampler(library, vocabularySize, settings);
+        return new LlamaSampler(library, vocabulary, vocabularySize, settings);
     }
 
     /** Runs the model over the batch; 0 on success, 1 when the KV cache has no room, other values on errors. */
@@ -97,6 +97,21 @@ public final class LlamaContext implements AutoCloseable {
     /** The token of generated position {@code position} (see {@link LlamaSampler}) from batch index {@code outputIndex}. */
     public int sample(LlamaSampler sampler, int outputIndex, int position) {
         return sampler.sample(context, outputIndex, position);
+    }
+
+    /** The raw logits of batch index {@code outputIndex} after the last decode, one per vocabulary token. */
+    public float[] logits(int outputIndex) {
+        try {
+            MemorySegment logits = (MemorySegment) library.getLogitsIth.invokeExact(context, outputIndex);
+            if (logits.equals(MemorySegment.NULL)) {
+                throw new IllegalStateException("llama.cpp has no logits for batch index " + outputIndex);
+            }
+            return logits.reinterpret(4L * vocabularySize).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_get_logits_ith failed: " + e, e);
+        }
     }
 
     /** Frees a sequence's KV cells so the next sequence with that id starts empty. */

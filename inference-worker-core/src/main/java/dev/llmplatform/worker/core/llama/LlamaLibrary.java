@@ -83,6 +83,9 @@ public final class LlamaLibrary {
     final MethodHandle samplerInitTopP;
     final MethodHandle samplerInitTemp;
     final MethodHandle samplerInitPenalties;
+    final MethodHandle samplerInitMinP;
+    final MethodHandle samplerInitLogitBias;
+    final MethodHandle samplerInitGrammar;
     final MethodHandle samplerSample;
     final MethodHandle samplerAccept;
     final MethodHandle samplerChainN;
@@ -159,6 +162,9 @@ public final class LlamaLibrary {
         samplerInitTemp = handle("llama_sampler_init_temp", FunctionDescriptor.of(ADDRESS, JAVA_FLOAT));
         samplerInitPenalties = handle("llama_sampler_init_penalties",
                 FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
+        samplerInitMinP = handle("llama_sampler_init_min_p", FunctionDescriptor.of(ADDRESS, JAVA_FLOAT, JAVA_LONG));
+        samplerInitLogitBias = handle("llama_sampler_init_logit_bias", FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+        samplerInitGrammar = handle("llama_sampler_init_grammar", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         samplerSample = handle("llama_sampler_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
         samplerFree = handle("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));
         samplerAccept = handle("llama_sampler_accept", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));

@@ -3,11 +3,15 @@ package dev.llmplatform.worker.core.llama;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * One sequence's sampler chain, in llama.cpp's usual order: penalties, top-k, top-p, temperature, then a seeded
- * random draw; or plain argmax (greedy) when the temperature is 0, which is what makes output deterministic.
+ * One sequence's sampler chain, in llama.cpp's usual order: logit bias, grammar, penalties, top-k, top-p, min-p,
+ * temperature, then a seeded random draw; or logit bias, grammar and plain argmax (greedy) when the temperature is 0,
+ * which is what makes output deterministic. The grammar comes before every other stage, so that whatever they keep
+ * is a token the grammar allows, and the output always matches it.
  * <p>
  * With a seed, the random draw of each generated position comes from its own generator, seeded from (seed,
  * position), rather than from one generator that advances token by token: a generation resumed on another worker
@@ -17,8 +21,18 @@ import java.util.OptionalLong;
 public final class LlamaSampler implements AutoCloseable {
 
     /** What the caller asked for; 0 (or 1 for top-p) switches a stage off. */
-    public record Settings(float temperature, float topP, int topK, OptionalLong seed, float frequencyPenalty,
-                           float presencePenalty) {
+    public record Settings(float temperature, float topP, int topK, float minP, OptionalLong seed, float frequencyPenalty,
+                           float presencePenalty, Map<Integer, Float> logitBias, String grammar) {
+
+        public Settings {
+            logitBias = Map.copyOf(logitBias);
+        }
+
+        /** The basic knobs only: no min-p, bias or grammar. */
+        public Settings(float temperature, float topP, int topK, OptionalLong seed, float frequencyPenalty, float presencePenalty) {
+            this(temperature, topP, topK, 0f, seed, frequencyPenalty, presencePenalty, Map.of(), "");
+        }
+
         public boolean greedy() {
             return temperature <= 0f;
         }
@@ -33,14 +47,36 @@ public final class LlamaSampler implements AutoCloseable {
     private final MemorySegment chain;
     private final boolean drawsPerPosition;
     private final long seed;
+    private boolean closed;
 
-    LlamaSampler(LlamaLibrary library, int vocabularySize, Settings settings) {
+    /**
+     * @throws IllegalArgumentException when the grammar does not parse or a biased token is not in the vocabulary
+     */
+    LlamaSampler(LlamaLibrary library, MemorySegment vocabulary, int vocabularySize, Settings settings) {
         this.library = library;
+        for (int token : settings.logitBias().keySet()) {
+            if (token < 0 || token >= vocabularySize) {
+                throw new IllegalArgumentException("logit_bias names token " + token + ", outside the vocabulary of "
+                        + vocabularySize + " tokens");
+            }
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) library.samplerChainDefaultParams.invokeExact((SegmentAllocator) arena);
             chain = (MemorySegment) library.samplerChainInit.invokeExact(params);
             drawsPerPosition = !settings.greedy() && settings.seed().isPresent();
             seed = settings.seed().orElse(0);
+            if (!settings.logitBias().isEmpty()) {
+                addLogitBias(arena, vocabularySize, settings.logitBias());
+            }
+            if (!settings.grammar().isEmpty()) {
+                MemorySegment grammar = (MemorySegment) library.samplerInitGrammar.invokeExact(vocabulary,
+                        arena.allocateFrom(settings.grammar()), arena.allocateFrom("root"));
+                if (grammar.equals(MemorySegment.NULL)) {
+                    close();
+                    throw new IllegalArgumentException("the grammar does not parse (llama.cpp's GBNF, root rule 'root')");
+                }
+                add(grammar);
+            }
             if (settings.greedy()) {
                 add((MemorySegment) library.samplerInitGreedy.invokeExact());
                 return;
@@ -55,12 +91,29 @@ public final class LlamaSampler implements AutoCloseable {
             if (settings.topP() > 0f && settings.topP() < 1f) {
                 add((MemorySegment) library.samplerInitTopP.invokeExact(settings.topP(), 1L));
             }
+            if (settings.minP() > 0f) {
+                add((MemorySegment) library.samplerInitMinP.invokeExact(settings.minP(), 1L));
+            }
             add((MemorySegment) library.samplerInitTemp.invokeExact(settings.temperature()));
             // with a seed, sample() puts the draw of each position in its place; without one, one random generator
             add((MemorySegment) library.samplerInitDist.invokeExact(drawsPerPosition ? positionSeed(seed, 0) : RANDOM_SEED));
+        } catch (IllegalArgumentException e) {
+            throw e;
         } catch (Throwable e) {
             throw new IllegalStateException("cannot build a llama.cpp sampler: " + e, e);
         }
+    }
+
+    /** llama_logit_bias is {int32 token; float bias}; llama.cpp copies the array. */
+    private void addLogitBias(Arena arena, int vocabularySize, Map<Integer, Float> biases) throws Throwable {
+        MemorySegment array = arena.allocate(8L * biases.size(), 4);
+        long offset = 0;
+        for (var bias : biases.entrySet()) {
+            array.set(ValueLayout.JAVA_INT, offset, bias.getKey());
+            array.set(ValueLayout.JAVA_FLOAT, offset + 4, bias.getValue());
+            offset += 8;
+        }
+        add((MemorySegment) library.samplerInitLogitBias.invokeExact(vocabularySize, biases.size(), array));
     }
 
     private void add(MemorySegment sampler) throws Throwable {
@@ -115,6 +168,10 @@ public final class LlamaSampler implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             library.samplerFree.invokeExact(chain);
         } catch (Throwable e) {
