@@ -65,7 +65,7 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
                     .mapToInt(w -> w.contextLengths().get(model)).min()
                     .orElseThrow(() -> GrpcStatuses.notFound("The model '" + model + "' does not exist or is not served"));
             List<Integer> prompt = request.hasMessages()
-                    ? tokenizer.chatPrompt(model, request.getMessages().getMessagesList())
+                    ? tokenizer.chatPrompt(model, request.getMessages().getMessagesList(), request.getToolsJson())
                     : tokenizer.textPrompt(model, request.getPrompt());
             int maxTokens = resolveMaxTokens(request.getSampling().getMaxTokens(), prompt.size(), contextLength);
             var workerRequest = WorkerGenerateRequest.newBuilder()
@@ -108,6 +108,12 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
         }
         if (s.getTopP() < 0 || s.getTopP() > 1) {
             throw GrpcStatuses.invalidArgument("top_p must be between 0 and 1");
+        }
+        if (s.getTopLogprobs() < 0 || s.getTopLogprobs() > 20) {
+            throw GrpcStatuses.invalidArgument("top_logprobs must be between 0 and 20");
+        }
+        if (!request.getToolsJson().isEmpty() && !request.hasMessages()) {
+            throw GrpcStatuses.invalidArgument("tools need chat messages");
         }
     }
 

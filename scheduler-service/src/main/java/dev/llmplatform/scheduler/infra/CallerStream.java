@@ -77,6 +77,7 @@ final class CallerStream {
     static void merge(ScheduleGenerateChunk.Builder into, ScheduleGenerateChunk.Builder next) {
         into.setText(into.getText() + next.getText());
         into.setTokenCount(into.getTokenCount() + next.getTokenCount());
+        into.addAllLogprobs(next.getLogprobsList());
         if (next.getFinishReason() != FinishReason.FINISH_REASON_UNSPECIFIED) {
             into.setFinishReason(next.getFinishReason());
         }

@@ -176,7 +176,8 @@ public class GenerationRelay {
             var out = ScheduleGenerateChunk.newBuilder()
                     .setText(chunk.getText())
                     .setTokenCount(chunk.getTokenCount())
-                    .setFinishReason(chunk.getFinishReason());
+                    .setFinishReason(chunk.getFinishReason())
+                    .addAllLogprobs(chunk.getLogprobsList());
             if (chunk.hasUsage()) {
                 out.setUsage(chunk.getUsage());
             }

@@ -30,9 +30,11 @@ public class TokenizerClient {
         this.timeoutMillis = properties.tokenizerTimeout().toMillis();
     }
 
-    public List<Integer> chatPrompt(String model, List<ChatMessage> messages) {
+    /** @param toolsJson the OpenAI tools array the template renders, empty for none */
+    public List<Integer> chatPrompt(String model, List<ChatMessage> messages, String toolsJson) {
         return stub().applyChatTemplate(ApplyChatTemplateRequest.newBuilder()
-                .setModel(model).addAllMessages(messages).setAddGenerationPrompt(true).build()).getTokenIdsList();
+                .setModel(model).addAllMessages(messages).setToolsJson(toolsJson).setAddGenerationPrompt(true).build())
+                .getTokenIdsList();
     }
 
     public List<Integer> textPrompt(String model, String prompt) {

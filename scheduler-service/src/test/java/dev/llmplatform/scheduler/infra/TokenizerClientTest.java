@@ -94,7 +94,7 @@ class TokenizerClientTest {
     void theTokenizerCallEndsAtTheIncomingRequestsDeadlineNotAtTheTokenizerTimeout() throws Exception {
         Context.CancellableContext request = Context.current().withDeadlineAfter(500, TimeUnit.MILLISECONDS, timer);
         try {
-            assertThatThrownBy(() -> request.call(() -> client.chatPrompt("tiny", CHAT)))
+            assertThatThrownBy(() -> request.call(() -> client.chatPrompt("tiny", CHAT, "")))
                     .isInstanceOfSatisfying(StatusRuntimeException.class,
                             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
         } finally {
@@ -112,7 +112,7 @@ class TokenizerClientTest {
         var outcome = new CompletableFuture<Throwable>();
         Thread.ofVirtual().start(() -> request.run(() -> {
             try {
-                client.chatPrompt("tiny", CHAT);
+                client.chatPrompt("tiny", CHAT, "");
                 outcome.complete(null);
             } catch (Throwable t) {
                 outcome.complete(t);
@@ -130,7 +130,7 @@ class TokenizerClientTest {
 
     @Test
     void theTokenizersRefusalOfOversizedInputComesBackAsItsOwnInvalidArgument() {
-        assertThatThrownBy(() -> client.chatPrompt("huge", CHAT)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+        assertThatThrownBy(() -> client.chatPrompt("huge", CHAT, "")).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).isEqualTo("20000 messages exceed the limit of 4096");
         });

@@ -34,7 +34,8 @@ final class RequestLimits {
         }
         long characters = 0;
         for (ChatMessage message : messages) {
-            characters += message.getRole().length() + message.getContent().length();
+            characters += message.getRole().length() + message.getContent().length() + message.getToolCallsJson().length()
+                    + message.getToolCallId().length();
         }
         checkCharacters(characters);
     }

@@ -82,14 +82,20 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
             }
             // before anything is copied or rendered: the cost of what follows grows with these sizes
             limits.checkMessages(request.getMessagesList());
+            limits.checkCharacters(request.getToolsJson().length());
             var messages = request.getMessagesList().stream().map(m -> {
                 if (!ROLES.contains(m.getRole())) {
                     throw GrpcStatuses.invalidArgument("unknown role '" + m.getRole() + "'; expected one of " + ROLES);
                 }
-                return new ModelTokenizer.Message(m.getRole(), text(m.getContent()));
+                return new ModelTokenizer.Message(m.getRole(), text(m.getContent()), m.getToolCallsJson(), m.getToolCallId());
             }).toList();
-            TokenCache.ChatPrompt chat = cache.chatPrompt(tokenizer, messages, request.getAddGenerationPrompt(),
-                    limits.progressOfCurrentCall());
+            TokenCache.ChatPrompt chat;
+            try {
+                chat = cache.chatPrompt(tokenizer, messages, request.getToolsJson(), request.getAddGenerationPrompt(),
+                        limits.progressOfCurrentCall());
+            } catch (IllegalArgumentException e) {
+                throw GrpcStatuses.invalidArgument(String.valueOf(e.getMessage()));
+            }
             return ApplyChatTemplateResponse.newBuilder().setPrompt(chat.prompt())
                     .addAllTokenIds(Arrays.stream(chat.tokenIds()).boxed().toList()).build();
         });

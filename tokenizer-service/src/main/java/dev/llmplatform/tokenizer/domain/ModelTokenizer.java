@@ -30,11 +30,39 @@ public interface ModelTokenizer extends AutoCloseable {
         return applyChatTemplate(messages, addGenerationPrompt);
     }
 
+    /**
+     * Renders the conversation and the tools it may call (the OpenAI tools array as JSON) with the model's chat
+     * template; a tokenizer whose templates cannot take tools refuses them.
+     */
+    default String applyChatTemplate(List<Message> messages, String toolsJson, boolean addGenerationPrompt, Progress progress) {
+        if (!toolsJson.isEmpty() || messages.stream().anyMatch(Message::hasToolFields)) {
+            throw new IllegalArgumentException("the chat template of " + modelId() + " cannot render tools");
+        }
+        return applyChatTemplate(messages, addGenerationPrompt, progress);
+    }
+
     int vocabularySize();
 
     @Override
     void close();
 
-    record Message(String role, String content) {
+    /**
+     * @param toolCallsJson an assistant message's OpenAI tool_calls array as JSON, empty for none
+     * @param toolCallId    a tool message's answer to this call id, empty for none
+     */
+    record Message(String role, String content, String toolCallsJson, String toolCallId) {
+
+        public Message(String role, String content) {
+            this(role, content, "", "");
+        }
+
+        public boolean hasToolFields() {
+            return !toolCallsJson.isEmpty() || !toolCallId.isEmpty();
+        }
+
+        /** Characters the template reads from this message. */
+        public int length() {
+            return role.length() + content.length() + toolCallsJson.length() + toolCallId.length();
+        }
     }
 }

@@ -29,7 +29,8 @@ public class TokenCache {
     private record EncodeKey(ModelTokenizer tokenizer, String text, boolean addSpecial) implements Key {
     }
 
-    private record ChatKey(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, boolean addGenerationPrompt) implements Key {
+    private record ChatKey(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, String toolsJson,
+                           boolean addGenerationPrompt) implements Key {
     }
 
     private final Cache<Key, Object> cache;
@@ -65,8 +66,14 @@ public class TokenCache {
     /** @param progress watches a computation on a miss; work it stops is not cached */
     public ChatPrompt chatPrompt(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, boolean addGenerationPrompt,
                                  Progress progress) {
-        var cached = (ChatPrompt) lookup(new ChatKey(tokenizer, List.copyOf(messages), addGenerationPrompt), () -> {
-            String prompt = tokenizer.applyChatTemplate(messages, addGenerationPrompt, progress);
+        return chatPrompt(tokenizer, messages, "", addGenerationPrompt, progress);
+    }
+
+    /** @param toolsJson the OpenAI tools array the template renders, empty for none */
+    public ChatPrompt chatPrompt(ModelTokenizer tokenizer, List<ModelTokenizer.Message> messages, String toolsJson,
+                                 boolean addGenerationPrompt, Progress progress) {
+        var cached = (ChatPrompt) lookup(new ChatKey(tokenizer, List.copyOf(messages), toolsJson, addGenerationPrompt), () -> {
+            String prompt = tokenizer.applyChatTemplate(messages, toolsJson, addGenerationPrompt, progress);
             return new ChatPrompt(prompt, tokenizer.encode(prompt, true, progress));
         });
         return new ChatPrompt(cached.prompt(), cached.tokenIds().clone());
@@ -88,7 +95,7 @@ public class TokenCache {
     private static int weigh(Key key, Object value) {
         long chars = switch (key) {
             case EncodeKey k -> k.text().length();
-            case ChatKey k -> k.messages().stream().mapToLong(m -> m.role().length() + m.content().length()).sum();
+            case ChatKey k -> k.toolsJson().length() + k.messages().stream().mapToLong(ModelTokenizer.Message::length).sum();
         };
         long ids = switch (value) {
             case int[] a -> a.length;

@@ -14,7 +14,10 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The tokenizer and chat template that llama.cpp reads from a GGUF file: exactly what the workers' engine uses,
@@ -92,16 +95,53 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
 
     @Override
     public String applyChatTemplate(List<Message> messages, boolean addGenerationPrompt, Progress progress) {
+        return applyChatTemplate(messages, "", addGenerationPrompt, progress);
+    }
+
+    /**
+     * llama.cpp renders the tools and the tool messages as the template does; a template that takes no tools (the
+     * default model's) gets llama.cpp's generic form: the tools described in a system message, calls and results as
+     * JSON. Tool JSON arrives already checked by the gateway; what does not parse is refused here all the same.
+     */
+    @Override
+    public String applyChatTemplate(List<Message> messages, String toolsJson, boolean addGenerationPrompt, Progress progress) {
         ArrayNode array = JSON.createArrayNode();
         for (int i = 0; i < messages.size(); i++) {
             if (i % 256 == 0) {
                 progress.check(0);
             }
-            array.addObject().put("role", messages.get(i).role()).put("content", messages.get(i).content());
+            Message message = messages.get(i);
+            ObjectNode node = array.addObject().put("role", message.role());
+            if (!message.toolCallsJson().isEmpty()) {
+                node.set("tool_calls", json("tool_calls", message.toolCallsJson()));
+                if (message.content().isEmpty()) {
+                    node.putNull("content");
+                } else {
+                    node.put("content", message.content());
+                }
+            } else {
+                node.put("content", message.content());
+            }
+            if (!message.toolCallId().isEmpty()) {
+                node.put("tool_call_id", message.toolCallId());
+            }
         }
+        String tools = toolsJson.isEmpty() ? "" : json("tools", toolsJson).toString();
         progress.check(0);
         synchronized (templateLock) {
-            return TokenizerAccess.applyTemplate(model, JSON.writeValueAsString(array), addGenerationPrompt);
+            return TokenizerAccess.applyTemplate(model, JSON.writeValueAsString(array), tools, addGenerationPrompt);
+        }
+    }
+
+    private static JsonNode json(String field, String text) {
+        try {
+            JsonNode node = JSON.readTree(text);
+            if (!node.isArray()) {
+                throw new IllegalArgumentException(field + " must be a JSON array");
+            }
+            return node;
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(field + " is not JSON: " + e.getOriginalMessage());
         }
     }
 

@@ -53,4 +53,42 @@ class LlamaCppTokenizerTest {
         assertThat(text.length()).isGreaterThan(30_000);
         assertThat(tokenizer.encode(text, false)).isEqualTo(tokenizer.encodeInOneCall(text));
     }
+
+    private static final String TOOLS = """
+            [{"type":"function","function":{"name":"get_weather","description":"The weather in a city",
+              "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]""";
+
+    @Test
+    void toolsAreRenderedIntoThePromptWhereTheTemplateTakesNone() {
+        var question = List.of(new ModelTokenizer.Message("user", "Weather in Paris?"));
+
+        String withTools = tokenizer.applyChatTemplate(question, TOOLS, true, dev.llmplatform.tokenizer.domain.Progress.NONE);
+        String without = tokenizer.applyChatTemplate(question, true);
+
+        assertThat(without).doesNotContain("get_weather");
+        assertThat(withTools).contains("get_weather").contains("The weather in a city").contains("tool_calls")
+                .endsWith("<|im_start|>assistant\n");
+    }
+
+    @Test
+    void anAssistantsToolCallAndTheToolsResultAreRenderedInTheConversation() {
+        var conversation = List.of(
+                new ModelTokenizer.Message("user", "Weather in Paris?"),
+                new ModelTokenizer.Message("assistant", "",
+                        "[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]", ""),
+                new ModelTokenizer.Message("tool", "sunny, 21 C", "", "call_1"));
+
+        String prompt = tokenizer.applyChatTemplate(conversation, TOOLS, true, dev.llmplatform.tokenizer.domain.Progress.NONE);
+
+        assertThat(prompt).contains("\"name\": \"get_weather\"").contains("Paris").contains("sunny, 21 C").contains("call_1");
+    }
+
+    @Test
+    void toolJsonThatDoesNotParseIsRefused() {
+        var question = List.of(new ModelTokenizer.Message("user", "Hi"));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> tokenizer.applyChatTemplate(question, "{not json", true, dev.llmplatform.tokenizer.domain.Progress.NONE))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tools");
+    }
 }
