@@ -70,8 +70,8 @@ class HostileRequestCorpusTest {
     }
 
     @Test
-    void holdsAtLeastAHundredRequests() throws IOException {
-        assertThat(corpus().count()).isGreaterThanOrEqualTo(100);
+    void holdsAtLeastTwoHundredAndThirtyRequests() throws IOException {
+        assertThat(corpus().count()).isGreaterThanOrEqualTo(230);
     }
 
     @ParameterizedTest(name = "{0}")

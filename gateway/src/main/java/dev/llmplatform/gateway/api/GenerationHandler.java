@@ -7,6 +7,9 @@ import dev.llmplatform.gateway.api.OpenAiResponses.ChatCompletion;
 import dev.llmplatform.gateway.api.OpenAiResponses.ChatCompletionChunk;
 import dev.llmplatform.gateway.api.OpenAiResponses.TextChoice;
 import dev.llmplatform.gateway.api.OpenAiResponses.TextCompletion;
+import dev.llmplatform.gateway.api.OpenAiResponses.ToolCallJson;
+import dev.llmplatform.gateway.domain.OutputForm;
+import dev.llmplatform.gateway.structured.ToolCallOutput;
 import dev.llmplatform.gateway.api.OpenAiResponses.Usage;
 import dev.llmplatform.gateway.config.GatewayProperties;
 import dev.llmplatform.gateway.domain.ApiKey;
@@ -64,30 +67,29 @@ public class GenerationHandler {
     public Mono<ServerResponse> chatCompletions(ServerRequest request) {
         return generate(request, CHAT_ROUTE, "chatcmpl-", body -> OpenAiRequestParser.chat(body, properties.maxChoices(), properties.limits()),
                 (call, index) -> {
-                    var stream = new ChatCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index), sse);
+                    var stream = new ChatCompletionStream(call.id(), call.created(), call.parsed(), index, call.tallies().get(index), sse);
                     return call.choice(index).concatMapDelayError(chunk -> Flux.fromIterable(stream.next(chunk)))
                             .concatWith(Flux.defer(() -> Flux.fromIterable(stream.last())));
                 },
                 call -> new ChatCompletionChunk(call.id(), "chat.completion.chunk", call.created(), call.parsed().model(),
                         List.of(), Usage.of(call.usage())),
                 call -> new ChatCompletion(call.id(), "chat.completion", call.created(), call.parsed().model(),
-                        IntStream.range(0, call.tallies().size()).mapToObj(i -> new ChatChoice(i,
-                                new AssistantMessage("assistant", call.tallies().get(i).text()), null,
-                                OpenAiResponses.finishReason(call.tallies().get(i).finishReason()))).toList(),
+                        IntStream.range(0, call.tallies().size()).mapToObj(i -> chatChoice(i, call.tallies().get(i), call.parsed())).toList(),
                         Usage.of(call.usage())));
     }
 
     public Mono<ServerResponse> completions(ServerRequest request) {
         return generate(request, COMPLETIONS_ROUTE, "cmpl-", body -> OpenAiRequestParser.completion(body, properties.maxChoices(), properties.limits()),
                 (call, index) -> {
-                    var stream = new TextCompletionStream(call.id(), call.created(), call.parsed().model(), index, call.tallies().get(index), sse);
+                    var stream = new TextCompletionStream(call.id(), call.created(), call.parsed(), index, call.tallies().get(index), sse);
                     return call.choice(index).concatMapDelayError(chunk -> Flux.fromIterable(stream.next(chunk)))
                             .concatWith(Flux.defer(() -> Flux.fromIterable(stream.last())));
                 },
                 call -> new TextCompletion(call.id(), "text_completion", call.created(), call.parsed().model(), List.of(),
                         Usage.of(call.usage())),
                 call -> new TextCompletion(call.id(), "text_completion", call.created(), call.parsed().model(),
-                        IntStream.range(0, call.tallies().size()).mapToObj(i -> new TextChoice(i, call.tallies().get(i).text(), null,
+                        IntStream.range(0, call.tallies().size()).mapToObj(i -> new TextChoice(i, call.tallies().get(i).text(),
+                                call.parsed().sampling().wantsLogprobs() ? LogprobsJson.text(call.tallies().get(i).logprobs(), 0) : null,
                                 OpenAiResponses.finishReason(call.tallies().get(i).finishReason()))).toList(),
                         Usage.of(call.usage())));
     }
@@ -124,6 +126,30 @@ public class GenerationHandler {
                         .flatMap(GenerationHandler::json);
             });
         });
+    }
+
+    /**
+     * A whole chat choice. Under a tool grammar the text is the model's tool-call JSON: calls become tool_calls
+     * (finish_reason "tool_calls"), an answer its content; text cut short of the format is returned as it is.
+     */
+    static ChatChoice chatChoice(int index, GenerationTally tally, ParsedRequest parsed) {
+        Object logprobs = parsed.sampling().wantsLogprobs() ? LogprobsJson.chat(tally.logprobs()) : null;
+        String finishReason = OpenAiResponses.finishReason(tally.finishReason());
+        if (parsed.form() instanceof OutputForm.ToolCalls) {
+            switch (ToolCallOutput.parse(tally.text())) {
+                case ToolCallOutput.Calls(var calls) -> {
+                    var toolCalls = calls.stream().map(c -> new ToolCallJson(c.id(), c.name(), c.argumentsJson())).toList();
+                    return new ChatChoice(index, new AssistantMessage("assistant", null, toolCalls), logprobs, OpenAiResponses.TOOL_CALLS);
+                }
+                case ToolCallOutput.Answer(var content) -> {
+                    return new ChatChoice(index, new AssistantMessage("assistant", content), logprobs, finishReason);
+                }
+                case ToolCallOutput.Text(var raw) -> {
+                    return new ChatChoice(index, new AssistantMessage("assistant", raw), logprobs, finishReason);
+                }
+            }
+        }
+        return new ChatChoice(index, new AssistantMessage("assistant", tally.text()), logprobs, finishReason);
     }
 
     /**

@@ -5,7 +5,10 @@ import dev.llmplatform.gateway.domain.GenerationRequest;
 import dev.llmplatform.gateway.domain.GenerationRequest.ChatMessage;
 import dev.llmplatform.gateway.domain.RoutingHints;
 import dev.llmplatform.gateway.domain.Sampling;
+import dev.llmplatform.gateway.domain.OutputForm;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -15,15 +18,16 @@ import tools.jackson.databind.JsonNode;
 /**
  * Checks an OpenAI request body field by field and turns it into a {@link ParsedRequest}. Every refusal
  * is a 400 that names the field ({@code param}), as OpenAI's own are. A JSON null counts as absent, since
- * client libraries send explicit nulls for parameters left unset. Fields the platform does not act on
- * (tools, logprobs, response_format, ...) are ignored rather than refused, as most OpenAI-compatible
- * servers do; their size is limited all the same. Cost limits ({@link Limits}: messages, prompt characters,
+ * client libraries send explicit nulls for parameters left unset. Structured output and tools are read by
+ * {@link StructuredOutput}; the legacy functions and function_call are ignored, their size limited all the same. Cost limits ({@link Limits}: messages, prompt characters,
  * schema bytes) are checked before a request is built, so an absurd request costs the backend nothing.
  */
 final class OpenAiRequestParser {
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "developer");
     private static final int MAX_STOP_SEQUENCES = 4;
+    private static final int MAX_LOGIT_BIASES = 300;
+    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
     private static final int LEGACY_DEFAULT_MAX_TOKENS = 16; // OpenAI's default for /v1/completions
     /** The documented defaults of gateway.limits. */
     static final Limits DEFAULT_LIMITS = new Limits(2048, 1_000_000, DataSize.ofKilobytes(64), 2048);
@@ -35,7 +39,7 @@ final class OpenAiRequestParser {
 
     /** A checked request: what to generate, how, and how to answer. */
     record ParsedRequest(String model, GenerationRequest.Input input, Sampling sampling, int n, boolean stream,
-                         boolean includeUsage) {
+                         boolean includeUsage, OutputForm form) {
 
         /**
          * The generation of choice {@code index}. With n > 1 each choice is its own scheduler call; a seeded
@@ -45,11 +49,7 @@ final class OpenAiRequestParser {
             if (n == 1) {
                 return new GenerationRequest(requestId, model, input, sampling, hints);
             }
-            Sampling choice = sampling.seed().isPresent()
-                    ? new Sampling(sampling.temperature(), sampling.topP(), sampling.maxTokens(),
-                            OptionalLong.of(sampling.seed().getAsLong() + index), sampling.stop(),
-                            sampling.frequencyPenalty(), sampling.presencePenalty())
-                    : sampling;
+            Sampling choice = sampling.seed().isPresent() ? sampling.withSeed(sampling.seed().getAsLong() + index) : sampling;
             return new GenerationRequest(requestId + "-" + index, model, input, choice, hints);
         }
     }
@@ -79,7 +79,14 @@ final class OpenAiRequestParser {
         int maxTokens = fields.present("max_completion_tokens")
                 ? fields.positiveInt("max_completion_tokens", 0)
                 : fields.positiveInt("max_tokens", 0);
-        return finish(fields, model, new GenerationRequest.Chat(messages), maxTokens, maxChoices);
+        boolean logprobs = fields.bool("logprobs", false);
+        int topLogprobs = fields.present("top_logprobs") ? fields.intInRange("top_logprobs", 0, 20) : 0;
+        if (fields.present("top_logprobs") && !logprobs) {
+            throw ApiException.invalid("top_logprobs", "Invalid 'top_logprobs': 'logprobs' must be true when 'top_logprobs' is set.");
+        }
+        StructuredOutput structured = StructuredOutput.parse(body);
+        return finish(fields, model, new GenerationRequest.Chat(messages, structured.toolsJson()), maxTokens, maxChoices,
+                logprobs ? topLogprobs : Sampling.NO_LOGPROBS, structured);
     }
 
     static ParsedRequest completion(JsonNode body, int maxChoices, Limits limits) {
@@ -95,10 +102,13 @@ final class OpenAiRequestParser {
             throw ApiException.invalid("echo", "echo is not supported.");
         }
         int maxTokens = fields.positiveInt("max_tokens", LEGACY_DEFAULT_MAX_TOKENS);
-        return finish(fields, model, new GenerationRequest.Prompt(prompt), maxTokens, maxChoices);
+        // the legacy API's logprobs is the number of alternatives, 0..5
+        int logprobs = fields.present("logprobs") ? fields.intInRange("logprobs", 0, 5) : Sampling.NO_LOGPROBS;
+        return finish(fields, model, new GenerationRequest.Prompt(prompt), maxTokens, maxChoices, logprobs, StructuredOutput.NONE);
     }
 
-    private static ParsedRequest finish(Fields fields, String model, GenerationRequest.Input input, int maxTokens, int maxChoices) {
+    private static ParsedRequest finish(Fields fields, String model, GenerationRequest.Input input, int maxTokens, int maxChoices,
+                                        int topLogprobs, StructuredOutput structured) {
         int n = fields.positiveInt("n", 1);
         if (n > maxChoices) {
             throw ApiException.invalid("n", "Invalid 'n': " + n + " is greater than the maximum of " + maxChoices + ".");
@@ -111,7 +121,10 @@ final class OpenAiRequestParser {
                 fields.seed(),
                 stop(fields.node("stop")),
                 fields.number("frequency_penalty", 0.0, -2.0, 2.0),
-                fields.number("presence_penalty", 0.0, -2.0, 2.0));
+                fields.number("presence_penalty", 0.0, -2.0, 2.0),
+                logitBias(fields.node("logit_bias")),
+                structured.grammar(),
+                topLogprobs);
         boolean stream = fields.bool("stream", false);
         boolean includeUsage = false;
         JsonNode options = fields.node("stream_options");
@@ -121,7 +134,40 @@ final class OpenAiRequestParser {
             }
             includeUsage = new Fields(options, "stream_options.").bool("include_usage", false);
         }
-        return new ParsedRequest(model, input, sampling, n, stream, includeUsage);
+        return new ParsedRequest(model, input, sampling, n, stream, includeUsage, structured.form());
+    }
+
+    /** Token ids (as JSON object keys) to a bias of -100..100, as OpenAI takes them. */
+    private static Map<Integer, Float> logitBias(JsonNode node) {
+        if (node == null) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw ApiException.invalid("logit_bias", "Invalid type for 'logit_bias': expected an object mapping token ids to biases.");
+        }
+        if (node.size() > MAX_LOGIT_BIASES) {
+            throw ApiException.invalid("logit_bias", "Invalid 'logit_bias': at most " + MAX_LOGIT_BIASES + " tokens may be biased.");
+        }
+        Map<Integer, Float> biases = new HashMap<>();
+        for (var entry : node.properties()) {
+            int token;
+            try {
+                token = Integer.parseInt(entry.getKey());
+            } catch (NumberFormatException e) {
+                token = -1;
+            }
+            if (token < 0) {
+                throw ApiException.invalid("logit_bias", "Invalid key in 'logit_bias': '" + entry.getKey()
+                        + "' is not a token id (a non-negative integer).");
+            }
+            JsonNode bias = entry.getValue();
+            if (!bias.isNumber() || bias.doubleValue() < -100 || bias.doubleValue() > 100) {
+                throw ApiException.invalid("logit_bias", "Invalid value in 'logit_bias' for token " + token
+                        + ": expected a number from -100 to 100.");
+            }
+            biases.put(token, bias.floatValue());
+        }
+        return biases;
     }
 
     // OpenAI's top_p=0 means "only the likeliest token"; the scheduler reads 0 as "no nucleus sampling",
@@ -167,7 +213,7 @@ final class OpenAiRequestParser {
         long characters = 0;
         for (int i = 0; i < node.size(); i++) {
             ChatMessage message = message(node.get(i), "messages[" + i + "]");
-            characters += message.content().length();
+            characters += message.content().length() + message.toolCallsJson().length();
             if (characters > limits.maxPromptCharacters()) {
                 throw ApiException.invalid("messages", "The messages' contents have more than " + limits.maxPromptCharacters()
                         + " characters (" + characters + " by messages[" + i + "]), over the limit of "
@@ -190,8 +236,53 @@ final class OpenAiRequestParser {
         }
         String content = content(fields.node("content"), param + ".content", role);
         String name = fields.optionalString("name");
+        String toolCalls = role.equals("assistant") ? toolCalls(fields.node("tool_calls"), param + ".tool_calls") : "";
+        String toolCallId = role.equals("tool") ? fields.requiredString("tool_call_id") : "";
         // The scheduler's chat templates know system, user, assistant and tool; OpenAI's "developer" is its new name for system.
-        return new ChatMessage(role.equals("developer") ? "system" : role, content, name == null ? "" : name);
+        return new ChatMessage(role.equals("developer") ? "system" : role, content, name == null ? "" : name, toolCalls, toolCallId);
+    }
+
+    private static boolean isJson(String text) {
+        try {
+            JSON.readTree(text);
+            return true;
+        } catch (tools.jackson.core.JacksonException e) {
+            return false;
+        }
+    }
+
+    /** An assistant message's earlier tool calls, checked, as JSON for the chat template; empty when it made none. */
+    private static String toolCalls(JsonNode node, String param) {
+        if (node == null) {
+            return "";
+        }
+        if (!node.isArray()) {
+            throw ApiException.invalid(param, "Invalid type for '" + param + "': expected an array of tool calls.");
+        }
+        for (int i = 0; i < node.size(); i++) {
+            String callParam = param + "[" + i + "]";
+            JsonNode call = node.get(i);
+            if (!call.isObject()) {
+                throw ApiException.invalid(callParam, "Invalid type for '" + callParam + "': expected an object.");
+            }
+            var fields = new Fields(call, callParam + ".");
+            fields.requiredString("id");
+            if (!"function".equals(fields.requiredString("type"))) {
+                throw ApiException.invalid(callParam + ".type", "Invalid value for '" + callParam + ".type': only 'function' is supported.");
+            }
+            JsonNode function = fields.node("function");
+            if (function == null || !function.isObject()) {
+                throw ApiException.invalid(callParam + ".function", "Missing required parameter: '" + callParam + ".function'.");
+            }
+            var functionFields = new Fields(function, callParam + ".function.");
+            functionFields.requiredString("name");
+            JsonNode arguments = functionFields.node("arguments");
+            if (arguments == null || !arguments.isString() || !isJson(arguments.stringValue())) {
+                throw ApiException.invalid(callParam + ".function.arguments", "Invalid '" + callParam
+                        + ".function.arguments': expected a string of JSON.");
+            }
+        }
+        return node.isEmpty() ? "" : node.toString();
     }
 
     private static String content(JsonNode node, String param, String role) {
@@ -325,6 +416,15 @@ final class OpenAiRequestParser {
                 throw wrongType(name, "an integer");
             }
             return node.intValue();
+        }
+
+        int intInRange(String name, int min, int max) {
+            int value = integer(name);
+            if (value < min || value > max) {
+                throw ApiException.invalid(prefix + name, "Invalid '" + prefix + name + "': " + value + " is outside the range ["
+                        + min + ", " + max + "].");
+            }
+            return value;
         }
 
         int positiveInt(String name, int absent) {

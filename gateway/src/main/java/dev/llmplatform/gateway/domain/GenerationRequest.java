@@ -20,15 +20,24 @@ public record GenerationRequest(String requestId, String model, Input input, Sam
         int characters();
     }
 
-    /** A chat completion: the scheduler applies the model's chat template. */
-    public record Chat(List<ChatMessage> messages) implements Input {
+    /**
+     * A chat completion: the scheduler applies the model's chat template.
+     *
+     * @param toolsJson the OpenAI tools array the template renders, as JSON; empty for none
+     */
+    public record Chat(List<ChatMessage> messages, String toolsJson) implements Input {
         public Chat {
             messages = List.copyOf(messages);
         }
 
+        public Chat(List<ChatMessage> messages) {
+            this(messages, "");
+        }
+
         @Override
         public int characters() {
-            return messages.stream().mapToInt(m -> m.content().length() + m.role().length() + m.name().length()).sum();
+            return toolsJson.length() + messages.stream().mapToInt(m -> m.content().length() + m.role().length()
+                    + m.name().length() + m.toolCallsJson().length()).sum();
         }
     }
 
@@ -40,7 +49,15 @@ public record GenerationRequest(String requestId, String model, Input input, Sam
         }
     }
 
-    /** @param name the optional participant name, empty when absent */
-    public record ChatMessage(String role, String content, String name) {
+    /**
+     * @param name          the optional participant name, empty when absent
+     * @param toolCallsJson an assistant message's tool_calls array as JSON, empty for none
+     * @param toolCallId    a tool message's tool_call_id, empty for none
+     */
+    public record ChatMessage(String role, String content, String name, String toolCallsJson, String toolCallId) {
+
+        public ChatMessage(String role, String content, String name) {
+            this(role, content, name, "", "");
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.llmplatform.gateway.domain;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -9,6 +11,7 @@ import java.util.Optional;
 public final class GenerationTally {
 
     private final StringBuilder text = new StringBuilder();
+    private final List<TokenLogprob> logprobs = new ArrayList<>();
     private int completionTokens;
     private GeneratedChunk.Finish finish;
 
@@ -17,6 +20,7 @@ public final class GenerationTally {
             return; // nothing comes after the last chunk; ignore a scheduler that says otherwise
         }
         text.append(chunk.text());
+        logprobs.addAll(chunk.logprobs());
         completionTokens += chunk.tokenCount();
         finish = chunk.finish().orElse(null);
     }
@@ -28,6 +32,11 @@ public final class GenerationTally {
 
     public String text() {
         return text.toString();
+    }
+
+    /** Every token's logprob so far, when the request asked for them. */
+    public List<TokenLogprob> logprobs() {
+        return List.copyOf(logprobs);
     }
 
     /** Tokens generated so far, counted chunk by chunk. */

@@ -1,12 +1,16 @@
 package dev.llmplatform.gateway.domain;
 
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
  * How tokens are drawn, already validated against the OpenAI ranges.
  *
- * @param maxTokens 0 means "up to the context length"
+ * @param maxTokens   0 means "up to the context length"
+ * @param logitBias   token id to the bias added to its logit, -100..100
+ * @param grammar     the GBNF the output must match (built from a JSON schema or the tools), empty for none
+ * @param topLogprobs -1 for no logprobs; otherwise logprobs with this many alternatives per token
  */
 public record Sampling(
         double temperature,
@@ -15,9 +19,31 @@ public record Sampling(
         OptionalLong seed,
         List<String> stop,
         double frequencyPenalty,
-        double presencePenalty) {
+        double presencePenalty,
+        Map<Integer, Float> logitBias,
+        String grammar,
+        int topLogprobs) {
+
+    public static final int NO_LOGPROBS = -1;
 
     public Sampling {
         stop = List.copyOf(stop);
+        logitBias = Map.copyOf(logitBias);
+    }
+
+    /** Plain sampling: no bias, no grammar, no logprobs. */
+    public Sampling(double temperature, double topP, int maxTokens, OptionalLong seed, List<String> stop,
+                    double frequencyPenalty, double presencePenalty) {
+        this(temperature, topP, maxTokens, seed, stop, frequencyPenalty, presencePenalty, Map.of(), "", NO_LOGPROBS);
+    }
+
+    public boolean wantsLogprobs() {
+        return topLogprobs >= 0;
+    }
+
+    /** The same sampling with another seed (choice i of n draws with seed + i). */
+    public Sampling withSeed(long seed) {
+        return new Sampling(temperature, topP, maxTokens, OptionalLong.of(seed), stop, frequencyPenalty, presencePenalty,
+                logitBias, grammar, topLogprobs);
     }
 }

@@ -5,6 +5,7 @@ import dev.llmplatform.gateway.domain.EmbeddingRequest;
 import dev.llmplatform.gateway.domain.EmbeddingResult;
 import dev.llmplatform.gateway.domain.FinishReason;
 import dev.llmplatform.gateway.domain.GeneratedChunk;
+import dev.llmplatform.gateway.domain.TokenLogprob;
 import dev.llmplatform.gateway.domain.GenerationRequest;
 import dev.llmplatform.gateway.domain.RoutingHints;
 import dev.llmplatform.gateway.domain.ServedModel;
@@ -99,7 +100,12 @@ public class SchedulerClient {
                 .setMaxTokens(sampling.maxTokens())
                 .addAllStop(sampling.stop())
                 .setFrequencyPenalty((float) sampling.frequencyPenalty())
-                .setPresencePenalty((float) sampling.presencePenalty());
+                .setPresencePenalty((float) sampling.presencePenalty())
+                .putAllLogitBias(sampling.logitBias())
+                .setGrammar(sampling.grammar());
+        if (sampling.wantsLogprobs()) {
+            params.setLogprobs(true).setTopLogprobs(sampling.topLogprobs());
+        }
         sampling.seed().ifPresent(params::setSeed);
         var message = ScheduleGenerateRequest.newBuilder()
                 .setRequestId(request.requestId())
@@ -110,9 +116,9 @@ public class SchedulerClient {
             case GenerationRequest.Prompt prompt -> message.setPrompt(prompt.text());
             case GenerationRequest.Chat chat -> {
                 var messages = ChatMessages.newBuilder();
-                chat.messages().forEach(m -> messages.addMessages(
-                        ChatMessage.newBuilder().setRole(m.role()).setContent(m.content()).setName(m.name())));
-                message.setMessages(messages);
+                chat.messages().forEach(m -> messages.addMessages(ChatMessage.newBuilder().setRole(m.role())
+                        .setContent(m.content()).setName(m.name()).setToolCallsJson(m.toolCallsJson()).setToolCallId(m.toolCallId())));
+                message.setMessages(messages).setToolsJson(chat.toolsJson());
             }
         }
         return message.build();
@@ -132,7 +138,13 @@ public class SchedulerClient {
             case FINISH_REASON_CANCELLED -> finish(FinishReason.CANCELLED, chunk);
             case FINISH_REASON_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
         };
-        return new GeneratedChunk(chunk.getText(), chunk.getTokenCount(), finish);
+        if (chunk.getLogprobsCount() == 0) {
+            return new GeneratedChunk(chunk.getText(), chunk.getTokenCount(), finish);
+        }
+        var logprobs = chunk.getLogprobsList().stream().map(l -> new TokenLogprob(l.getToken().toByteArray(), l.getLogprob(),
+                l.getTopLogprobsList().stream().map(t -> new TokenLogprob.Alternative(t.getToken().toByteArray(), t.getLogprob())).toList()))
+                .toList();
+        return new GeneratedChunk(chunk.getText(), chunk.getTokenCount(), finish, logprobs);
     }
 
     private static Optional<GeneratedChunk.Finish> finish(FinishReason reason, ScheduleGenerateChunk chunk) {
