@@ -1,0 +1,112 @@
+package dev.llmplatform.gateway.structured;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rules of one GBNF grammar as they are built: unique rule names, the shared JSON primitives added only when
+ * used, and the limits that keep a hostile schema from producing a grammar too large for the sampler.
+ */
+final class GbnfRules {
+
+    static final int MAX_RULES = 2000;
+    static final int MAX_GRAMMAR_CHARS = 1_000_000;
+
+    /** Bounded whitespace, as llama.cpp's own converter does, so a small model cannot loop in it forever. */
+    private static final Map<String, String> PRIMITIVES = Map.ofEntries(
+            Map.entry("ws", "| \" \" | \"\\n\" [ \\t]{0,20}"),
+            Map.entry("string", "\"\\\"\" string-char* \"\\\"\""),
+            Map.entry("string-char", "[^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})"),
+            Map.entry("integer", "\"-\"? (\"0\" | [1-9] [0-9]{0,15})"),
+            Map.entry("number", "integer (\".\" [0-9]+)? ([eE] [-+]? [0-9]+)?"),
+            Map.entry("boolean", "\"true\" | \"false\""),
+            Map.entry("null", "\"null\""),
+            Map.entry("value", "object | array | string | number | boolean | null"),
+            Map.entry("object", "\"{\" ws (string ws \":\" ws value (ws \",\" ws string ws \":\" ws value)*)? ws \"}\""),
+            Map.entry("array", "\"[\" ws (value (ws \",\" ws value)*)? ws \"]\""));
+
+    private static final Map<String, List<String>> PRIMITIVE_USES = Map.of(
+            "string", List.of("string-char"),
+            "number", List.of("integer"),
+            "value", List.of("object", "array", "string", "number", "boolean", "null"),
+            "object", List.of("ws", "string", "value"),
+            "array", List.of("ws", "value"));
+
+    private final Map<String, String> rules = new LinkedHashMap<>();
+    private final Map<String, Boolean> taken = new LinkedHashMap<>();
+
+    GbnfRules() {
+        taken.put("root", true);
+        PRIMITIVES.keySet().forEach(name -> taken.put(name, true));
+    }
+
+    /** Adds a JSON primitive (and what it uses) once; returns its rule name. */
+    String primitive(String name) {
+        if (!PRIMITIVES.containsKey(name)) {
+            throw new IllegalArgumentException("no primitive " + name);
+        }
+        if (!rules.containsKey(name)) {
+            rules.put(name, PRIMITIVES.get(name));
+            PRIMITIVE_USES.getOrDefault(name, List.of()).forEach(this::primitive);
+        }
+        return name;
+    }
+
+    /** Reserves a fresh rule name derived from a hint: lowercase letters, digits and dashes only. */
+    String newName(String hint) {
+        String base = hint.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]+", "-").replaceAll("-{2,}", "-")
+                .replaceAll("^-|-$", "");
+        if (base.length() > 48) {
+            base = base.substring(0, 48).replaceAll("-$", "");
+        }
+        if (base.isEmpty()) {
+            base = "r";
+        }
+        String name = base;
+        for (int i = 1; taken.containsKey(name); i++) {
+            name = base + "-" + i;
+        }
+        taken.put(name, true);
+        if (taken.size() > MAX_RULES + PRIMITIVES.size()) {
+            throw new InvalidSchemaException("the schema needs more than " + MAX_RULES + " grammar rules");
+        }
+        return name;
+    }
+
+    void define(String name, String body) {
+        rules.put(name, body);
+    }
+
+    /** The grammar text with {@code root} first, as llama.cpp's sampler expects (root rule "root"). */
+    String render(String rootBody) {
+        StringBuilder text = new StringBuilder("root ::= ").append(rootBody).append('\n');
+        rules.forEach((name, body) -> text.append(name).append(" ::= ").append(body).append('\n'));
+        if (text.length() > MAX_GRAMMAR_CHARS) {
+            throw new InvalidSchemaException("the schema's grammar would exceed " + MAX_GRAMMAR_CHARS + " characters");
+        }
+        return text.toString();
+    }
+
+    /** A GBNF string literal matching exactly {@code text}. */
+    static String literal(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        text.codePoints().forEach(c -> {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == 0x7F) {
+                        out.append(String.format("\\x%02X", c));
+                    } else {
+                        out.appendCodePoint(c);
+                    }
+                }
+            }
+        });
+        return out.append('"').toString();
+    }
+}
