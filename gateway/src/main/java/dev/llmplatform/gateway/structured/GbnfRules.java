@@ -13,13 +13,22 @@ final class GbnfRules {
     static final int MAX_RULES = 2000;
     static final int MAX_GRAMMAR_CHARS = 1_000_000;
 
-    /** Bounded whitespace, as llama.cpp's own converter does, so a small model cannot loop in it forever. */
+    /**
+     * Strings of at most this many characters. A model that never writes a closing quote (the default model
+     * learnt from a text without one) would otherwise fill max_tokens with one string and never parse.
+     */
+    static final int MAX_STRING_CHARS = 500;
+
+    /**
+     * At most one space between tokens, and bounded strings and numbers: the output is compact JSON, and a small
+     * model cannot spend its tokens on whitespace or loop in a string or a number forever.
+     */
     private static final Map<String, String> PRIMITIVES = Map.ofEntries(
-            Map.entry("ws", "| \" \" | \"\\n\" [ \\t]{0,20}"),
-            Map.entry("string", "\"\\\"\" string-char* \"\\\"\""),
+            Map.entry("ws", "| \" \""),
+            Map.entry("string", "\"\\\"\" string-char{0," + MAX_STRING_CHARS + "} \"\\\"\""),
             Map.entry("string-char", "[^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})"),
             Map.entry("integer", "\"-\"? (\"0\" | [1-9] [0-9]{0,15})"),
-            Map.entry("number", "integer (\".\" [0-9]+)? ([eE] [-+]? [0-9]+)?"),
+            Map.entry("number", "integer (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,3})?"),
             Map.entry("boolean", "\"true\" | \"false\""),
             Map.entry("null", "\"null\""),
             Map.entry("value", "object | array | string | number | boolean | null"),
