@@ -14,6 +14,7 @@ class ToolCallStreamParserTest {
               {"name": "get_time", "arguments": {}, "id": "x1"}
             ]}""";
     static final String ONE_CALL = "{\"tool_calls\":[{\"name\":\"f\",\"arguments\":{\"a\":{\"b\":[]}}}]}";
+    static final String RAW_EMOJI_CALL = "{\"tool_calls\":[{\"name\":\"react\",\"arguments\":{\"emoji\":\"😀😀\"}}]}";
     static final String ANSWER = "{\"response\": \"Line\\none \\\"quoted\\\" caf\\u00e9 \\ud83d\\ude00 😀 \\\\ end\"}";
 
     /** What a client reassembles from the deltas. */
@@ -44,10 +45,15 @@ class ToolCallStreamParserTest {
         for (String piece : pieces) {
             List<ToolStreamDelta> fed = parser.feed(piece);
             for (ToolStreamDelta delta : fed) {
-                if (delta instanceof ToolStreamDelta.ContentDelta text) {
-                    // No delta may end half a character, or it could not be sent as UTF-8.
-                    assertThat(Character.isHighSurrogate(text.text().charAt(text.text().length() - 1))).isFalse();
-                }
+                String text = switch (delta) {
+                    case ToolStreamDelta.ContentDelta content -> content.text();
+                    case ToolStreamDelta.ArgumentsDelta arguments -> arguments.arguments();
+                    case ToolStreamDelta.CallStart start -> start.name();
+                };
+                // No delta may split a character, or it could not be sent as UTF-8.
+                assertThat(text).isNotEmpty();
+                assertThat(Character.isHighSurrogate(text.charAt(text.length() - 1))).as(text).isFalse();
+                assertThat(Character.isLowSurrogate(text.charAt(0))).as(text).isFalse();
             }
             deltas.addAll(fed);
         }
@@ -56,7 +62,7 @@ class ToolCallStreamParserTest {
 
     @Test
     void streamsTheSameCallsAsTheWholeOutputParsesToAtEverySplit() {
-        for (String output : List.of(TWO_CALLS, ONE_CALL)) {
+        for (String output : List.of(TWO_CALLS, ONE_CALL, RAW_EMOJI_CALL)) {
             ToolCallOutput.Calls whole = (ToolCallOutput.Calls) ToolCallOutput.parse(output, ToolCallOutputTest.ids());
             for (int a = 0; a <= output.length(); a++) {
                 for (int b = a; b <= output.length(); b += 7) {
@@ -115,6 +121,19 @@ class ToolCallStreamParserTest {
         assertThat(parser.feed("It is sunny")).containsExactly(new ToolStreamDelta.ContentDelta("  It is sunny"));
         assertThat(parser.feed(" today.")).containsExactly(new ToolStreamDelta.ContentDelta(" today."));
         assertThat(parser.finish()).isEqualTo(new ToolStreamEnd.TextEnd(""));
+    }
+
+    @Test
+    void plainTextReachesTheClientWhole() {
+        String text = "  {not json} but \"text\" é😀";
+        for (int a = 0; a <= text.length(); a++) {
+            ToolCallStreamParser parser = new ToolCallStreamParser();
+            Reassembled streamed = reassemble(stream(parser, text.substring(0, a), text.substring(a)));
+            ToolStreamEnd end = parser.finish();
+            String unsent = end instanceof ToolStreamEnd.TextEnd t ? t.unsentContent() : "";
+            assertThat(streamed.content() + unsent).as("split at %d", a).isEqualTo(text);
+            assertThat(ToolCallOutput.parse(text)).isEqualTo(new ToolCallOutput.Text(text));
+        }
     }
 
     @Test
