@@ -81,7 +81,8 @@ class ToolCallGrammarTest {
                     'properties': {'when': {'type': 'string', 'format': 'date-time'}}}}}]""");
         assertThatThrownBy(() -> ToolCallGrammar.forTools(tools, new ToolChoice.Auto(), true))
                 .isInstanceOf(UnsupportedSchemaException.class)
-                .hasMessage("'format' at #/tools/1/function/parameters/properties/when is not supported in structured outputs");
+                .hasMessage("'format' at #/tools/1/function/parameters/properties/when is not supported in structured outputs"
+                        + " (tool 'bad')");
         JsonNode arrayParameters = json("[{'type': 'function', 'function': {'name': 'a', 'parameters': {'type': 'array'}}}]");
         assertThatThrownBy(() -> ToolCallGrammar.forTools(arrayParameters, new ToolChoice.Auto(), true))
                 .isInstanceOf(UnsupportedSchemaException.class).hasMessageContaining("#/tools/0/function/parameters");
