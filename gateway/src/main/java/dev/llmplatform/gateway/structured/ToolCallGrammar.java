@@ -54,11 +54,18 @@ public final class ToolCallGrammar {
             if (choice instanceof ToolChoice.Named named && !named.name().equals(name.stringValue())) {
                 continue;
             }
-            JsonNode parameters = objectSchema(function.get("parameters"), pointer + "/function/parameters");
-            String arguments = parameters == null
-                    ? rules.primitive("object")
-                    : JsonSchemaGrammar.valueExpression(rules, parameters, pointer + "/function/parameters",
-                            "tool-" + i + "-");
+            String arguments;
+            try {
+                JsonNode parameters = objectSchema(function.get("parameters"), pointer + "/function/parameters");
+                arguments = parameters == null
+                        ? rules.primitive("object")
+                        : JsonSchemaGrammar.valueExpression(rules, parameters, pointer + "/function/parameters",
+                                "tool-" + i + "-");
+            } catch (UnsupportedSchemaException e) {
+                throw new UnsupportedSchemaException(e.getMessage() + " (tool '" + name.stringValue() + "')");
+            } catch (InvalidSchemaException e) {
+                throw new InvalidSchemaException(e.getMessage() + " (tool '" + name.stringValue() + "')");
+            }
             String call = rules.newName("call-" + i + "-" + name.stringValue());
             rules.define(call, "\"{\" ws \"\\\"name\\\"\" ws \":\" ws "
                     + GbnfRules.literal(JSON.writeValueAsString(name.stringValue()))

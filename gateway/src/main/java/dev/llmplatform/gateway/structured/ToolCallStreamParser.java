@@ -35,6 +35,8 @@ public final class ToolCallStreamParser {
     private StringBuilder stringValue;
     private JsonTextCompactor arguments;
     private final StringBuilder argumentsText = new StringBuilder();
+    /** A high surrogate that ended the last piece, kept until its partner comes so no delta splits a character. */
+    private String heldBack = "";
 
     public ToolCallStreamParser() {
         this(ToolCall::newId);
@@ -59,6 +61,7 @@ public final class ToolCallStreamParser {
             handedOutAny = true;
         }
         flushText();
+        holdBackTrailingHighSurrogate();
         List<ToolStreamDelta> deltas = List.copyOf(out);
         out.clear();
         return deltas;
@@ -68,7 +71,7 @@ public final class ToolCallStreamParser {
     public ToolStreamEnd finish() {
         return switch (state) {
             case DONE -> calls > 0 ? new ToolStreamEnd.ToolCallsEnd(calls) : new ToolStreamEnd.AnswerEnd();
-            case PASS_THROUGH -> new ToolStreamEnd.TextEnd("");
+            case PASS_THROUGH -> new ToolStreamEnd.TextEnd(heldBack);
             default -> handedOutAny ? new ToolStreamEnd.CutShort(raw.toString())
                     : new ToolStreamEnd.TextEnd(raw.toString());
         };
@@ -201,13 +204,13 @@ public final class ToolCallStreamParser {
         int before = argumentsText.length();
         arguments.accept(c, argumentsText);
         if (argumentsText.length() > before) {
-            if (!out.isEmpty() && out.getLast() instanceof ToolStreamDelta.ArgumentsDelta last
-                    && last.index() == calls && pendingText.isEmpty()) {
-                out.set(out.size() - 1, new ToolStreamDelta.ArgumentsDelta(calls,
-                        last.arguments() + argumentsText.substring(before)));
+            String piece = heldBack + argumentsText.substring(before);
+            heldBack = "";
+            if (!out.isEmpty() && out.getLast() instanceof ToolStreamDelta.ArgumentsDelta last && last.index() == calls) {
+                out.set(out.size() - 1, new ToolStreamDelta.ArgumentsDelta(calls, last.arguments() + piece));
             } else {
                 flushText();
-                out.add(new ToolStreamDelta.ArgumentsDelta(calls, argumentsText.substring(before)));
+                out.add(new ToolStreamDelta.ArgumentsDelta(calls, piece));
             }
         }
         if (arguments.closed()) {
@@ -233,8 +236,31 @@ public final class ToolCallStreamParser {
 
     private void flushText() {
         if (!pendingText.isEmpty()) {
-            out.add(new ToolStreamDelta.ContentDelta(pendingText.toString()));
+            out.add(new ToolStreamDelta.ContentDelta(heldBack + pendingText));
+            heldBack = "";
             pendingText.setLength(0);
+        }
+    }
+
+    private void holdBackTrailingHighSurrogate() {
+        if (out.isEmpty()) {
+            return;
+        }
+        ToolStreamDelta last = out.getLast();
+        String text = switch (last) {
+            case ToolStreamDelta.ContentDelta content -> content.text();
+            case ToolStreamDelta.ArgumentsDelta arguments -> arguments.arguments();
+            case ToolStreamDelta.CallStart start -> "";
+        };
+        if (text.isEmpty() || !Character.isHighSurrogate(text.charAt(text.length() - 1))) {
+            return;
+        }
+        heldBack = text.substring(text.length() - 1);
+        String rest = text.substring(0, text.length() - 1);
+        out.removeLast();
+        if (!rest.isEmpty()) {
+            out.add(last instanceof ToolStreamDelta.ArgumentsDelta a ? new ToolStreamDelta.ArgumentsDelta(a.index(), rest)
+                    : new ToolStreamDelta.ContentDelta(rest));
         }
     }
 

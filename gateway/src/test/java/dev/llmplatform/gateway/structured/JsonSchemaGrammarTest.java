@@ -337,6 +337,8 @@ class JsonSchemaGrammarTest {
         void rejectsRefsThatRecurseWithoutConsumingInput() {
             invalid("{'$defs': {'a': {'$ref': '#/$defs/b'}, 'b': {'anyOf': [{'$ref': '#/$defs/a'}, {'type': 'null'}]}},"
                     + " '$ref': '#/$defs/a'}", "recurses without consuming any input");
+            invalid("{'$ref': '#'}", "recurses without consuming any input");
+            invalid("{'anyOf': [{'type': 'null'}, {'$ref': '#'}]}", "recurses without consuming any input");
         }
 
         @Test
