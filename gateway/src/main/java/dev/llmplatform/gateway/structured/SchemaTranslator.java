@@ -29,12 +29,16 @@ final class SchemaTranslator {
     private static final Set<String> DEFINITIONS = Set.of("$defs", "definitions");
     private static final Set<String> OBJECT_KEYWORDS = Set.of("properties", "required", "additionalProperties");
     private static final Set<String> ARRAY_KEYWORDS = Set.of("items", "minItems", "maxItems");
+    private static final Set<String> STRING_KEYWORDS = Set.of("minLength", "maxLength");
+    /** llama.cpp expands a counted repetition into as many rules: longer bounds are refused. */
+    static final int MAX_STRING_BOUND = 2000;
     private static final Set<String> ASSERTIONS;
 
     static {
         Set<String> all = new HashSet<>(Set.of("type", "enum", "const", "anyOf", "oneOf", "$ref"));
         all.addAll(OBJECT_KEYWORDS);
         all.addAll(ARRAY_KEYWORDS);
+        all.addAll(STRING_KEYWORDS);
         ASSERTIONS = Set.copyOf(all);
     }
 
@@ -103,7 +107,7 @@ final class SchemaTranslator {
             alternatives.add(switch (type) {
                 case OBJECT -> object(schema, pointer, depth);
                 case ARRAY -> array(schema, pointer, depth);
-                case STRING -> rules.primitive("string");
+                case STRING -> string(schema, pointer);
                 case NUMBER -> rules.primitive("number");
                 case INTEGER -> rules.primitive("integer");
                 case BOOLEAN -> rules.primitive("boolean");
@@ -120,6 +124,7 @@ final class SchemaTranslator {
         if (type == null) {
             if (OBJECT_KEYWORDS.stream().anyMatch(schema::has)) types.add(JsonType.OBJECT);
             if (ARRAY_KEYWORDS.stream().anyMatch(schema::has)) types.add(JsonType.ARRAY);
+            if (STRING_KEYWORDS.stream().anyMatch(schema::has)) types.add(JsonType.STRING);
         } else if (type.isString()) {
             types.add(JsonType.named(type.stringValue(), pointer + "/type"));
         } else if (type.isArray() && !type.isEmpty()) {
@@ -301,6 +306,33 @@ final class SchemaTranslator {
             return min == 0 ? "*" : min == 1 ? "+" : "{" + min + ",}";
         }
         return min == max ? "{" + min + "}" : "{" + min + "," + max + "}";
+    }
+
+    /** A string, of minLength..maxLength characters when the schema bounds it (else the platform's bound). */
+    private String string(JsonNode schema, String pointer) {
+        if (!schema.has("minLength") && !schema.has("maxLength")) {
+            return rules.primitive("string");
+        }
+        int min = length(schema, "minLength", pointer).orElse(0);
+        int max = length(schema, "maxLength", pointer).orElse(Math.max(min, GbnfRules.MAX_STRING_CHARS));
+        if (min > max) {
+            throw InvalidSchemaException.at(pointer, "'minLength' is greater than 'maxLength'");
+        }
+        return "\"\\\"\" " + rules.primitive("string-char") + "{" + min + "," + max + "} \"\\\"\"";
+    }
+
+    private java.util.OptionalInt length(JsonNode schema, String keyword, String pointer) {
+        JsonNode value = schema.get(keyword);
+        if (value == null) {
+            return java.util.OptionalInt.empty();
+        }
+        if (!value.isNumber() || JsonType.of(value) != JsonType.INTEGER || value.decimalValue().signum() < 0) {
+            throw InvalidSchemaException.at(pointer + "/" + keyword, "must be a non-negative integer");
+        }
+        if (value.decimalValue().compareTo(java.math.BigDecimal.valueOf(MAX_STRING_BOUND)) > 0) {
+            throw UnsupportedSchemaException.feature("'" + keyword + "' above " + MAX_STRING_BOUND, pointer + "/" + keyword);
+        }
+        return java.util.OptionalInt.of(value.intValue());
     }
 
     private java.util.OptionalInt count(JsonNode schema, String keyword, String pointer) {

@@ -38,6 +38,20 @@ class JsonSchemaGrammarTest {
     class Primitives {
 
         @Test
+        void stringLengthsBoundTheCharactersNotTheEscapes() {
+            GbnfChecker code = grammar("{'type': 'string', 'minLength': 2, 'maxLength': 3}");
+            accepts(code, "\"ab\"", "\"abc\"", "\"a\\n\"", "\"é😀\"");
+            rejects(code, "\"a\"", "\"abcd\"", "\"\"");
+        }
+
+        @Test
+        void aStringWithoutBoundsStopsAtThePlatformsBoundSoThatASmallModelEndsIt() {
+            GbnfChecker string = grammar("{'type': 'string'}");
+            accepts(string, "\"" + "a".repeat(GbnfRules.MAX_STRING_CHARS) + "\"");
+            rejects(string, "\"" + "a".repeat(GbnfRules.MAX_STRING_CHARS + 1) + "\"");
+        }
+
+        @Test
         void stringsAreJsonStringsWithEscapesButNoRawControlCharacters() {
             GbnfChecker string = grammar("{'type': 'string'}");
             accepts(string, "\"\"", "\"Paris\"", "\"a\\\"b\\\\c\\n\\u00e9\"", "\"é 😀\"");
@@ -81,10 +95,10 @@ class JsonSchemaGrammarTest {
         }
 
         @Test
-        void whitespaceBetweenTokensIsOptionalAndBounded() {
+        void whitespaceBetweenTokensIsAtMostOneSpaceSoTheJsonStaysCompact() {
             GbnfChecker list = grammar("{'type': 'array', 'items': {'type': 'integer'}}");
-            accepts(list, "[1,2]", "[ 1, 2 ]", "[\n  1,\n  2\n]");
-            rejects(list, " [1]", "[1] ", "[1,  2]", "[\n" + " ".repeat(21) + "1]");
+            accepts(list, "[1,2]", "[ 1, 2 ]");
+            rejects(list, " [1]", "[1] ", "[1,  2]", "[\n  1,\n  2\n]", "[\n" + " ".repeat(21) + "1]");
         }
     }
 
@@ -100,7 +114,7 @@ class JsonSchemaGrammarTest {
         void requiredPropertiesAppearInDeclarationOrder() {
             GbnfChecker person = grammar(PERSON);
             accepts(person, "{\"name\": \"Ada\", \"age\": 36}", "{\"name\":\"Ada\",\"age\":36}",
-                    "{\n  \"name\": \"Ada\",\n  \"age\": 36\n}");
+                    "{ \"name\": \"Ada\", \"age\": 36 }");
             rejects(person, "{\"age\": 36, \"name\": \"Ada\"}", "{\"name\": \"Ada\"}",
                     "{\"name\": \"Ada\", \"age\": 36, \"x\": 1}", "{\"name\": \"Ada\", \"age\": \"36\"}",
                     "{\"name\": \"Ada\", \"age\": 36,}");
@@ -295,8 +309,8 @@ class JsonSchemaGrammarTest {
                     "'patternProperties' at # is not supported in structured outputs");
             unsupported("{'type': 'string', 'pattern': '^a+$'}", "'pattern' at # is not supported in structured outputs");
             unsupported("{'type': 'string', 'format': 'date'}", "'format' at # is not supported in structured outputs");
-            unsupported("{'type': 'array', 'items': {'type': 'string', 'minLength': 1}}",
-                    "'minLength' at #/items is not supported in structured outputs");
+            unsupported("{'type': 'array', 'items': {'type': 'string', 'maxLength': 5000}}",
+                    "'maxLength' above 2000 at #/items/maxLength is not supported in structured outputs");
             unsupported("{'type': 'number', 'minimum': 0}", "'minimum' at # is not supported in structured outputs");
             unsupported("{'type': 'date'}", "type 'date' at #/type is not supported in structured outputs");
             unsupported("{'type': 'object', 'additionalProperties': {'type': 'string'}}",
