@@ -8,6 +8,7 @@ import dev.llmplatform.commons.gguf.GgufMetadata;
 import dev.llmplatform.tokenizer.domain.ModelTokenizer;
 import dev.llmplatform.tokenizer.domain.PiecewiseEncoding;
 import dev.llmplatform.tokenizer.domain.Progress;
+import dev.llmplatform.tokenizer.domain.ToolsPrompt;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,6 +39,8 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
     private final int bosId;
     private final int vocabularySize;
     private final Object templateLock = new Object();
+    /** Whether the model's chat template reads the tools itself. */
+    private final boolean templateTakesTools;
 
     public LlamaCppTokenizer(String modelId, Path gguf) throws IOException {
         GgufMetadata metadata = GgufMetadata.read(gguf);
@@ -46,6 +49,7 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
         this.addBos = metadata.bool("tokenizer.ggml.add_bos_token")
                 .orElse("llama".equals(metadata.string("tokenizer.ggml.model").orElse("")));
         this.bosId = metadata.integer("tokenizer.ggml.bos_token_id").map(Long::intValue).orElse(-1);
+        this.templateTakesTools = metadata.string("tokenizer.chat_template").orElse("").contains("tools");
         this.vocabularySize = metadata.values().get("tokenizer.ggml.tokens") instanceof GgufMetadata.ArrayLength a ? (int) a.length() : 0;
         this.model = new LlamaModel(new ModelParameters()
                 .setModel(gguf.toString())
@@ -99,13 +103,23 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
     }
 
     /**
-     * llama.cpp renders the tools and the tool messages as the template does; a template that takes no tools (the
-     * default model's) gets llama.cpp's generic form: the tools described in a system message, calls and results as
-     * JSON. Tool JSON arrives already checked by the gateway; what does not parse is refused here all the same.
+     * A template that takes tools renders them itself (through llama.cpp's chat code); one that takes none (the
+     * default model's) gets them described briefly in a first system message ({@link ToolsPrompt}). Either way
+     * llama.cpp renders earlier tool calls and tool results: as the template does, or as JSON where it cannot.
+     * Tool JSON arrives already checked by the gateway; what does not parse is refused here all the same.
      */
     @Override
     public String applyChatTemplate(List<Message> messages, String toolsJson, boolean addGenerationPrompt, Progress progress) {
         ArrayNode array = JSON.createArrayNode();
+        String tools = "";
+        if (!toolsJson.isEmpty()) {
+            json("tools", toolsJson);
+            if (templateTakesTools) {
+                tools = toolsJson;
+            } else {
+                array.addObject().put("role", "system").put("content", ToolsPrompt.describe(toolsJson));
+            }
+        }
         for (int i = 0; i < messages.size(); i++) {
             if (i % 256 == 0) {
                 progress.check(0);
@@ -126,7 +140,6 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
                 node.put("tool_call_id", message.toolCallId());
             }
         }
-        String tools = toolsJson.isEmpty() ? "" : json("tools", toolsJson).toString();
         progress.check(0);
         synchronized (templateLock) {
             return TokenizerAccess.applyTemplate(model, JSON.writeValueAsString(array), tools, addGenerationPrompt);

@@ -66,8 +66,10 @@ class LlamaCppTokenizerTest {
         String without = tokenizer.applyChatTemplate(question, true);
 
         assertThat(without).doesNotContain("get_weather");
-        assertThat(withTools).contains("get_weather").contains("The weather in a city").contains("tool_calls")
+        assertThat(withTools).contains("get_weather(city: string) - The weather in a city").contains("tool_calls")
                 .endsWith("<|im_start|>assistant\n");
+        assertThat(tokenizer.encode(withTools, true).length - tokenizer.encode(without, true).length)
+                .as("tokens the tools cost, of the default model's 512").isLessThan(120);
     }
 
     @Test
