@@ -9,10 +9,8 @@ import dev.llmplatform.worker.core.domain.TokenLogprob;
 import dev.llmplatform.worker.core.llama.LlamaBatch;
 import dev.llmplatform.worker.core.llama.LlamaContext;
 import dev.llmplatform.worker.core.llama.LlamaSampler;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -31,6 +29,12 @@ import org.slf4j.LoggerFactory;
  *   <li>lets finished and cancelled sequences leave, freeing their KV cells (llama_memory_seq_rm) and ids.</li>
  * </ol>
  * So new requests join a running batch at the next step instead of waiting for it to drain.
+ * <p>
+ * Prefix reuse: a sequence that leaves keeps its KV cells, parked on its sequence id ({@link PrefixSlots}). A new
+ * sequence takes the free id whose cached tokens share the longest prefix with its prompt, drops the cells past
+ * that prefix (llama_memory_seq_rm) and prefills only the rest; with nothing shared it takes an empty id, or the
+ * least recently used one. Each sequence has its own KV stream (kv_unified off), so taking over the id is the
+ * copy: no KV data moves.
  */
 public final class ContinuousBatchingEngine implements GenerationEngine {
 
@@ -45,11 +49,11 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     private final String modelId;
     private final LlamaContext context;
-    private final int slots;
+    private final int slotCount;
     private final int batchTokens;
     private final StepListener listener;
     private final LinkedBlockingQueue<Sequence> waiting = new LinkedBlockingQueue<>();
-    private final Deque<Integer> freeIds = new ArrayDeque<>();
+    private final PrefixSlots slots;
     private final List<Sequence> active = new ArrayList<>();
     private final Thread loop;
     private volatile Sequence head;
@@ -58,16 +62,15 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private volatile long cachedTokens;
     private volatile double decodeTokensPerSecond;
     private volatile double prefillTokensPerSecond;
+    private volatile long reusedPromptTokens;
 
     public ContinuousBatchingEngine(String modelId, LlamaContext context, int slots, int batchTokens, StepListener listener) {
         this.modelId = modelId;
         this.context = context;
-        this.slots = slots;
+        this.slotCount = slots;
         this.batchTokens = Math.max(batchTokens, slots);
         this.listener = listener;
-        for (int id = 0; id < slots; id++) {
-            freeIds.add(id);
-        }
+        this.slots = new PrefixSlots(slots);
         loop = Thread.ofPlatform().name("decode-" + modelId).daemon(true).start(this::run);
     }
 
@@ -83,7 +86,12 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     @Override
     public int slots() {
-        return slots;
+        return slotCount;
+    }
+
+    /** Prompt tokens that were found in the KV cache instead of being prefilled, since the engine started. */
+    public long reusedPromptTokens() {
+        return reusedPromptTokens;
     }
 
     @Override
@@ -108,7 +116,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     @Override
     public EngineLoad load() {
         return new EngineLoad(running, waiting.size() + (head != null ? 1 : 0), cachedTokens,
-                (long) slots * contextPerSequence(), decodeTokensPerSecond, prefillTokensPerSecond);
+                (long) slotCount * contextPerSequence(), decodeTokensPerSecond, prefillTokensPerSecond);
     }
 
     private void run() {
@@ -142,7 +150,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     }
 
     private void admit() {
-        while (!freeIds.isEmpty()) {
+        while (slots.hasFree()) {
             Sequence next = head != null ? head : waiting.poll();
             head = null;
             if (next == null) {
@@ -152,7 +160,17 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 next.end(new GenerationOutcome.Cancelled(0));
                 continue;
             }
-            next.seqId = freeIds.poll();
+            PrefixSlots.Taken taken = slots.take(next.prefill);
+            next.seqId = taken.seqId();
+            // at least the last prompt token is decoded again: its logits give the first token
+            int reused = Math.min(taken.cachedPrefix(), next.prefill.length - 1);
+            if (taken.cachedTokens() > reused) {
+                context.forget(next.seqId, reused);
+            }
+            next.prefilled = reused;
+            next.position = reused;
+            next.decoded.addAll(next.prefill, reused);
+            reusedPromptTokens += reused;
             active.add(next);
             resume(next);
         }
@@ -166,6 +184,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         for (Sequence s : active) {
             if (s.nextToken >= 0) {
                 s.outputIndex = batch.add(s.nextToken, s.position++, s.seqId, true);
+                s.decoded.add(s.nextToken);
                 s.nextToken = -1;
                 decodeTokens++;
             }
@@ -174,6 +193,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             int[] prompt = s.prefill;
             while (s.prefilled < prompt.length && batch.size() < batch.capacity()) {
                 boolean last = s.prefilled == prompt.length - 1;
+                s.decoded.add(prompt[s.prefilled]);
                 int index = batch.add(prompt[s.prefilled++], s.position++, s.seqId, last);
                 prefillTokens++;
                 if (last) {
@@ -185,7 +205,10 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         int rc = batch.size() == 0 ? 0 : context.decode(batch);
         long nanos = System.nanoTime() - started;
         if (rc != 0) {
-            // the KV cache of every sequence in this batch is now uncertain: end them all, clearly
+            // the KV cache of every sequence in this batch is now uncertain: end them all, clearly, and cache nothing
+            for (Sequence s : active) {
+                s.decoded.clear();
+            }
             for (Sequence s : List.copyOf(active)) {
                 finish(s, new GenerationOutcome.Failed(s.text.generated(), "llama_decode returned " + rc));
             }
@@ -266,12 +289,15 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         }
     }
 
+    /** The sequence leaves; its KV cells stay, parked as a prefix the next sequences may start from. */
     private void finish(Sequence s, GenerationOutcome outcome) {
         if (active.remove(s)) {
             try {
-                context.forget(s.seqId);
+                if (s.decoded.size() == 0) {
+                    context.forget(s.seqId);
+                }
             } finally {
-                freeIds.push(s.seqId);
+                slots.park(s.seqId, s.decoded.toArray());
                 running = active.size();
             }
         }
@@ -308,6 +334,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         /** What goes into the KV cache before the first sample: the prompt, then any resumed tokens. */
         final int[] prefill;
         int seqId = -1;
+        /** The tokens in this sequence's KV cells, in position order. */
+        final TokenList decoded = new TokenList();
         LlamaSampler sampler;
         int prefilled;
         int position;

@@ -31,6 +31,7 @@ public final class LlamaContext implements AutoCloseable {
     private final int contextPerSequence;
     private final long modelBytes;
     private MemorySegment pieceBuffer = arena.allocate(256);
+    private boolean closed;
 
     public LlamaContext(LlamaLibrary library, Path gguf, Settings settings) {
         this.library = library;
@@ -116,8 +117,13 @@ public final class LlamaContext implements AutoCloseable {
 
     /** Frees a sequence's KV cells so the next sequence with that id starts empty. */
     public void forget(int seqId) {
+        forget(seqId, -1);
+    }
+
+    /** Frees a sequence's KV cells from position {@code from} on (-1: all), keeping the prefix before it. */
+    public void forget(int seqId, int from) {
         try {
-            boolean removed = (boolean) library.memorySeqRm.invokeExact(memory, seqId, -1, -1);
+            boolean removed = (boolean) library.memorySeqRm.invokeExact(memory, seqId, from, -1);
             if (!removed) {
                 throw new IllegalStateException("llama.cpp kept sequence " + seqId + " in the KV cache");
             }
@@ -198,7 +204,11 @@ public final class LlamaContext implements AutoCloseable {
 
     /** Frees the context (KV cache, compute buffers) and the model (weights, the file's mapping). */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return; // a second free would crash the process
+        }
+        closed = true;
         try {
             library.free.invokeExact(context);
             library.modelFree.invokeExact(model);

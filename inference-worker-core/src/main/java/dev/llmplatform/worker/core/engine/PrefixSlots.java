@@ -1,0 +1,94 @@
+package dev.llmplatform.worker.core.engine;
+
+/**
+ * The engine's sequence ids and what each free one still holds in the KV cache: the tokens of the last sequence
+ * that ran on it. A new sequence takes the free id whose tokens share the longest prefix with its own; with nothing
+ * shared, an empty id, else the least recently used one. Used by the decode loop only.
+ */
+final class PrefixSlots {
+
+    /** A sequence id, and how many of its cached tokens the new sequence's tokens start with. */
+    record Taken(int seqId, int cachedPrefix, int cachedTokens) {
+    }
+
+    private final int[][] cached;
+    private final boolean[] busy;
+    private final long[] lastUsed;
+    private long clock;
+
+    PrefixSlots(int count) {
+        cached = new int[count][];
+        busy = new boolean[count];
+        lastUsed = new long[count];
+        for (int id = 0; id < count; id++) {
+            cached[id] = new int[0];
+        }
+    }
+
+    boolean hasFree() {
+        for (boolean b : busy) {
+            if (!b) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Takes a free id for a sequence starting with {@code tokens}; there must be one ({@link #hasFree()}). */
+    Taken take(int[] tokens) {
+        int best = -1;
+        int bestPrefix = 0;
+        int fallback = -1;
+        for (int id = 0; id < cached.length; id++) {
+            if (busy[id]) {
+                continue;
+            }
+            int prefix = commonPrefix(cached[id], tokens);
+            if (prefix > bestPrefix) {
+                best = id;
+                bestPrefix = prefix;
+            }
+            if (fallback < 0 || cached[id].length == 0 && cached[fallback].length > 0
+                    || (cached[id].length == 0) == (cached[fallback].length == 0) && lastUsed[id] < lastUsed[fallback]) {
+                fallback = id;
+            }
+        }
+        if (fallback < 0) {
+            throw new IllegalStateException("no free sequence id");
+        }
+        int id = best >= 0 ? best : fallback;
+        busy[id] = true;
+        lastUsed[id] = ++clock;
+        return new Taken(id, bestPrefix, cached[id].length);
+    }
+
+    /** The sequence on {@code seqId} left, with {@code tokens} in its KV cells (empty when they were dropped). */
+    void park(int seqId, int[] tokens) {
+        cached[seqId] = tokens;
+        busy[seqId] = false;
+        lastUsed[seqId] = ++clock;
+    }
+
+    /** Tokens held in the cells of free ids: prefixes waiting to be reused. */
+    long parkedTokens() {
+        long tokens = 0;
+        for (int id = 0; id < cached.length; id++) {
+            tokens += busy[id] ? 0 : cached[id].length;
+        }
+        return tokens;
+    }
+
+    static int commonPrefix(int[] a, int[] b) {
+        int n = Math.min(a.length, b.length);
+        int i = 0;
+        while (i < n && a[i] == b[i]) {
+            i++;
+        }
+        return i;
+    }
+
+    @Override
+    public String toString() {
+        return String.valueOf(cached.length);
+    }
+}
