@@ -293,6 +293,25 @@ class StructuredOutputsEndToEndTest {
         assertThat(entries).isEqualTo(events.getLast().at("/usage/completion_tokens").asInt());
     }
 
+    @Test
+    void aTokenBiasedBy100ComesEveryTimeAndOneOutsideTheVocabularyIsA400() throws Exception {
+        ObjectNode forced = chat("Recite Genesis 1:1", 4);
+        forced.put("temperature", 0).put("logprobs", true).putObject("logit_bias").put("500", 100);
+
+        JsonNode choice = post("/v1/chat/completions", forced).get("choices").get(0);
+
+        JsonNode tokens = choice.at("/logprobs/content");
+        assertThat(tokens).hasSize(4);
+        tokens.forEach(token -> assertThat(token.get("token").asString()).isEqualTo(tokens.get(0).get("token").asString()));
+
+        ObjectNode outside = chat("Recite Genesis 1:1", 4);
+        outside.putObject("logit_bias").put("99999999", -100);
+        var refused = http.send(authorized(platform.gateway("/v1/chat/completions")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(outside.toString())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+        assertThat(JSON.readTree(refused.body()).at("/error/message").asString()).contains("logit_bias");
+    }
+
     /** openai-java derives a strict JSON schema from a class and reads the answer back into it. */
     @Test
     void theOfficialJavaClientsStructuredOutputsReadBackIntoAClass() {

@@ -1,5 +1,6 @@
 package dev.llmplatform.scheduler.domain;
 
+import dev.llmplatform.commons.prefix.PrefixKeys;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,16 +33,11 @@ public final class AffinityIndex {
 
     /** The keys of the prompt's whole blocks, shortest prefix first. */
     public long[] prefixKeys(List<Integer> prompt) {
-        long[] keys = new long[prompt.size() / blockTokens];
-        long hash = 0xcbf29ce484222325L;
-        for (int block = 0; block < keys.length; block++) {
-            for (int i = block * blockTokens, end = i + blockTokens; i < end; i++) {
-                hash = (hash ^ prompt.get(i)) * 0x100000001b3L;
-                hash ^= hash >>> 29;
-            }
-            keys[block] = hash;
-        }
-        return keys;
+        return PrefixKeys.of(prompt, blockTokens);
+    }
+
+    public int blockTokens() {
+        return blockTokens;
     }
 
     /** Per worker, how many leading prompt tokens it likely holds: its longest remembered prefix or its session. */

@@ -17,7 +17,9 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -137,9 +139,18 @@ public class GenerationRelay {
 
     private PlacementRequest placementOf(WorkerGenerateRequest request, String sessionId, long[] prefixKeys, double finishWithinSeconds) {
         List<Integer> prompt = request.getPromptTokenIdsList();
+        // where requests went (the index, which knows placements the workers have not reported yet), and what the
+        // workers report their KV caches hold, whichever says more
+        Map<String, Integer> cached = new HashMap<>(affinity.cachedTokens(prefixKeys, sessionId, prompt.size()));
+        for (PooledWorker worker : pool.workers()) {
+            int reported = worker.reportedCachedTokens(prefixKeys, affinity.blockTokens());
+            if (reported > 0) {
+                cached.merge(worker.id(), Math.min(reported, prompt.size()), Math::max);
+            }
+        }
         return new PlacementRequest(request.getModel(), prompt.size(),
                 outputLengths.expected(request.getModel(), request.getSampling().getMaxTokens()), finishWithinSeconds,
-                affinity.cachedTokens(prefixKeys, sessionId, prompt.size()), Set.of());
+                cached, Set.of());
     }
 
     /** The stream from one worker. gRPC calls its methods one at a time. */

@@ -8,7 +8,9 @@ import dev.llmplatform.scheduler.domain.WorkerSnapshot;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Channel;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -30,6 +32,7 @@ public final class PooledWorker {
     private final AtomicLong outstandingPrefillTokens = new AtomicLong();
     private final AtomicLong outstandingDecodeTokens = new AtomicLong();
     private volatile LoadReport report;
+    private volatile Set<Long> cachedPrefixKeys = Set.of();
     private volatile Map<String, Integer> contextLengths = Map.of();
     private volatile boolean healthy;
 
@@ -82,7 +85,25 @@ public final class PooledWorker {
             contexts.putIfAbsent(model.getId(), model.getContextLength());
         }
         this.contextLengths = Map.copyOf(contexts);
+        this.cachedPrefixKeys = new HashSet<>(latest.getCachedPrefixKeysList());
         this.report = latest;
+    }
+
+    /**
+     * How many leading tokens of a prompt (given by its prefix keys) the worker's last report says its KV cache
+     * holds: real data, where the affinity index only remembers where requests went. 0 when the worker reports
+     * no keys or keys of another block size.
+     */
+    public int reportedCachedTokens(long[] promptKeys, int blockTokens) {
+        if (report.getPrefixBlockTokens() != blockTokens) {
+            return 0;
+        }
+        Set<Long> keys = cachedPrefixKeys;
+        int blocks = 0;
+        while (blocks < promptKeys.length && keys.contains(promptKeys[blocks])) {
+            blocks++;
+        }
+        return blocks * blockTokens;
     }
 
     void lost(String reason) {

@@ -47,4 +47,19 @@ class PooledWorkerTest {
         assertThat(worker.snapshot().knows("tiny-kjv-chat")).isFalse();
         assertThat(worker.snapshot().serves("other")).isTrue();
     }
+
+    @Test
+    void theCachedPromptTokensAreTheLongestPrefixWhoseKeysTheWorkerReported() {
+        java.util.List<Integer> cached = java.util.stream.IntStream.range(0, 40).boxed().toList();
+        java.util.List<Integer> prompt = new java.util.ArrayList<>(cached.subList(0, 35));
+        prompt.addAll(java.util.List.of(900, 901, 902, 903, 904, 905, 906, 907, 908, 909, 910, 911, 912));
+        var keys = dev.llmplatform.commons.prefix.PrefixKeys.of(cached, 16);
+        worker.report(report(true, "tiny-kjv-chat").toBuilder().setPrefixBlockTokens(16)
+                .addAllCachedPrefixKeys(java.util.Arrays.stream(keys).boxed().toList()).build());
+
+        long[] promptKeys = dev.llmplatform.commons.prefix.PrefixKeys.of(prompt, 16);
+
+        assertThat(worker.reportedCachedTokens(promptKeys, 16)).as("two whole shared blocks of 16").isEqualTo(32);
+        assertThat(worker.reportedCachedTokens(promptKeys, 32)).as("keys of another block size mean nothing").isZero();
+    }
 }

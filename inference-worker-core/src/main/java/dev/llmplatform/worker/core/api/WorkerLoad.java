@@ -1,5 +1,6 @@
 package dev.llmplatform.worker.core.api;
 
+import dev.llmplatform.commons.prefix.PrefixKeys;
 import dev.llmplatform.proto.v1.LoadReport;
 import dev.llmplatform.proto.v1.LoadedModel;
 import dev.llmplatform.worker.core.config.WorkerProperties;
@@ -76,6 +77,7 @@ public final class WorkerLoad {
         long kvCapacity = 0;
         double decode = 0;
         double prefill = 0;
+        long reused = 0;
         for (LoadedModels.Entry entry : models.all()) {
             GenerationEngine engine = entry.engine();
             var load = engine.load();
@@ -86,6 +88,10 @@ public final class WorkerLoad {
             kvCapacity += load.kvCacheCapacityTokens();
             decode += load.decodeTokensPerSecond();
             prefill += load.prefillTokensPerSecond();
+            for (long key : engine.cachedPrefixKeys()) {
+                report.addCachedPrefixKeys(key);
+            }
+            reused += engine.reusedPromptTokens();
             report.addModels(LoadedModel.newBuilder()
                     .setId(engine.modelId())
                     .setContextLength(engine.contextPerSequence())
@@ -100,6 +106,7 @@ public final class WorkerLoad {
                 .setDecodeTokensPerSecond(decode).setPrefillTokensPerSecond(prefill)
                 .setKvCacheTokens(kvTokens).setKvCacheCapacityTokens(kvCapacity)
                 .setKvCacheUsage(kvCapacity == 0 ? 0 : Math.min(1.0, (double) kvTokens / kvCapacity))
+                .setPrefixBlockTokens(PrefixKeys.DEFAULT_BLOCK_TOKENS).setReusedPromptTokensTotal(reused)
                 .setReady(notReady.isEmpty())
                 .setNotReadyReason(notReady)
                 .build();

@@ -64,6 +64,16 @@ public final class DrainingEngine implements GenerationEngine {
         return isClosed() ? EngineLoad.IDLE : engine.load();
     }
 
+    @Override
+    public long[] cachedPrefixKeys() {
+        return engine.cachedPrefixKeys();
+    }
+
+    @Override
+    public long reusedPromptTokens() {
+        return engine.reusedPromptTokens();
+    }
+
     /** Generations running on this engine now. */
     public int running() {
         return Math.max(0, running.get());

@@ -22,6 +22,16 @@ public interface GenerationEngine extends AutoCloseable {
 
     EngineLoad load();
 
+    /** The keys ({@code PrefixKeys}) of the token prefixes this engine's KV cache holds; none by default. */
+    default long[] cachedPrefixKeys() {
+        return new long[0];
+    }
+
+    /** Prompt tokens found in the KV cache instead of being prefilled, since the engine started. */
+    default long reusedPromptTokens() {
+        return 0;
+    }
+
     @Override
     void close();
 

@@ -1,5 +1,6 @@
 package dev.llmplatform.worker.core.engine;
 
+import dev.llmplatform.commons.prefix.PrefixKeys;
 import dev.llmplatform.worker.core.domain.GenerationEngine;
 import dev.llmplatform.worker.core.domain.GenerationOutcome;
 import dev.llmplatform.worker.core.domain.GeneratedText;
@@ -63,6 +64,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private volatile double decodeTokensPerSecond;
     private volatile double prefillTokensPerSecond;
     private volatile long reusedPromptTokens;
+    private volatile long[] cachedPrefixKeys = new long[0];
 
     public ContinuousBatchingEngine(String modelId, LlamaContext context, int slots, int batchTokens, StepListener listener) {
         this.modelId = modelId;
@@ -89,9 +91,14 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         return slotCount;
     }
 
-    /** Prompt tokens that were found in the KV cache instead of being prefilled, since the engine started. */
+    @Override
     public long reusedPromptTokens() {
         return reusedPromptTokens;
+    }
+
+    @Override
+    public long[] cachedPrefixKeys() {
+        return cachedPrefixKeys;
     }
 
     @Override
@@ -171,10 +178,12 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             next.position = reused;
             next.decoded.addAll(next.prefill, reused);
             reusedPromptTokens += reused;
+            slots.holding(next.seqId, next.prefill);
             active.add(next);
             resume(next);
         }
         running = active.size();
+        cachedPrefixKeys = slots.prefixKeys(PrefixKeys.DEFAULT_BLOCK_TOKENS);
     }
 
     private void step(LlamaBatch batch) {
@@ -299,6 +308,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             } finally {
                 slots.park(s.seqId, s.decoded.toArray());
                 running = active.size();
+                cachedPrefixKeys = slots.prefixKeys(PrefixKeys.DEFAULT_BLOCK_TOKENS);
             }
         }
         s.end(outcome);

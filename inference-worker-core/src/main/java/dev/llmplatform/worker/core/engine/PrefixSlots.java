@@ -69,6 +69,22 @@ final class PrefixSlots {
         lastUsed[seqId] = ++clock;
     }
 
+    /** A running sequence's tokens on {@code seqId} (its prompt): in the cache, or about to be. */
+    void holding(int seqId, int[] tokens) {
+        cached[seqId] = tokens;
+    }
+
+    /** The prefix keys of every id's tokens, running or parked. */
+    long[] prefixKeys(int blockTokens) {
+        java.util.LinkedHashSet<Long> keys = new java.util.LinkedHashSet<>();
+        for (int[] tokens : cached) {
+            for (long key : dev.llmplatform.commons.prefix.PrefixKeys.of(tokens, tokens.length, blockTokens)) {
+                keys.add(key);
+            }
+        }
+        return keys.stream().mapToLong(Long::longValue).toArray();
+    }
+
     /** Tokens held in the cells of free ids: prefixes waiting to be reused. */
     long parkedTokens() {
         long tokens = 0;

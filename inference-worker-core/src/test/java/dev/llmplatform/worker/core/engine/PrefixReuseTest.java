@@ -2,6 +2,7 @@ package dev.llmplatform.worker.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmplatform.commons.prefix.PrefixKeys;
 import dev.llmplatform.worker.core.domain.GenerationRequest;
 import dev.llmplatform.worker.core.infra.CpuBuild;
 import dev.llmplatform.worker.core.llama.LlamaContext;
@@ -71,6 +72,17 @@ class PrefixReuseTest {
         } finally {
             fresh.close(); // frees its context too
         }
+    }
+
+    @Test
+    void theCachedPrefixesAreReportedAsTheKeysTheSchedulerComputes() throws Exception {
+        int[] prompt = chat("Recite Psalm 121:1");
+        generate(engine, GenerationRequest.greedy("reported", prompt, 4));
+
+        long[] keys = PrefixKeys.of(prompt, prompt.length, PrefixKeys.DEFAULT_BLOCK_TOKENS);
+
+        assertThat(keys).isNotEmpty();
+        assertThat(engine.cachedPrefixKeys()).contains(keys);
     }
 
     @Test
