@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *   <li>runs llama_decode once, samples the next token of every sequence whose logits came out,</li>
  *   <li>lets finished and cancelled sequences leave, freeing their KV cells (llama_memory_seq_rm) and ids.</li>
  * </ol>
- * So new requests join a running batch at the next step instead of waiting for it to drain.
+ * So new requests join a running batch at the next step instead of waiting for it to drain. While sequences decode,
+ * a step takes only a chunk of prompt tokens, sized to prefill in about one decode step (chunked, stall-free prefill).
  * <p>
  * Prefix reuse: a sequence that leaves keeps its KV cells, parked on its sequence id ({@link PrefixSlots}). A new
  * sequence takes the free id whose cached tokens share the longest prefix with its prompt, drops the cells past
@@ -41,6 +42,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     private static final Logger log = LoggerFactory.getLogger(ContinuousBatchingEngine.class);
     private static final double SMOOTHING = 0.2;
+    /** The fewest prompt tokens a step takes while others decode: smaller chunks waste more than they save. */
+    private static final int MIN_PREFILL_CHUNK = 16;
 
     /** Hears every decode step: how many sequences and tokens went in, and how long it took. */
     @FunctionalInterface
@@ -63,6 +66,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private volatile long cachedTokens;
     private volatile double decodeTokensPerSecond;
     private volatile double prefillTokensPerSecond;
+    private double decodeStepNanos;
     private volatile long reusedPromptTokens;
     private volatile long[] cachedPrefixKeys = new long[0];
 
@@ -198,9 +202,13 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 decodeTokens++;
             }
         }
+        // stall-free prefill: while sequences decode, a step takes only as many prompt tokens as the engine
+        // prefills in about one decode step's time, so a long prompt arriving costs running streams at most about
+        // one extra step each, rather than a whole batch of prefill at once
+        int room = decodeTokens > 0 ? Math.min(batch.capacity(), decodeTokens + prefillChunk()) : batch.capacity();
         for (Sequence s : active) {
             int[] prompt = s.prefill;
-            while (s.prefilled < prompt.length && batch.size() < batch.capacity()) {
+            while (s.prefilled < prompt.length && batch.size() < room) {
                 boolean last = s.prefilled == prompt.length - 1;
                 s.decoded.add(prompt[s.prefilled]);
                 int index = batch.add(prompt[s.prefilled++], s.position++, s.seqId, last);
@@ -244,6 +252,14 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         cachedTokens = cached;
     }
 
+    /** Prompt tokens one step may add while others decode: what prefills in about one decode step's time. */
+    private int prefillChunk() {
+        if (decodeStepNanos == 0 || prefillTokensPerSecond == 0) {
+            return MIN_PREFILL_CHUNK * 4; // not measured yet
+        }
+        return Math.max(MIN_PREFILL_CHUNK, (int) (decodeStepNanos * prefillTokensPerSecond / 1e9));
+    }
+
     private void record(int prefillTokens, int decodeTokens, long nanos) {
         if (nanos <= 0) {
             return;
@@ -251,6 +267,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         listener.onStep(running, prefillTokens, decodeTokens, nanos);
         if (decodeTokens > 0 && prefillTokens == 0) {
             decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
+            decodeStepNanos = smooth(decodeStepNanos, nanos);
         }
         if (prefillTokens > 0) {
             prefillTokensPerSecond = smooth(prefillTokensPerSecond, prefillTokens * 1e9 / nanos);
