@@ -28,7 +28,7 @@ public class GatewayMetrics {
     }
 
     /** Called when the scheduler answered for the model: from now on it is a tag value. */
-    void served(String model) {
+    public void served(String model) {
         if (servedModels.size() < MAX_MODELS) {
             servedModels.add(model);
         }
@@ -38,7 +38,7 @@ public class GatewayMetrics {
         return model != null && servedModels.contains(model) ? model : NO_MODEL;
     }
 
-    void request(String route, String model, int status, String key, Duration duration) {
+    public void request(String route, String model, int status, String key, Duration duration) {
         String modelTag = modelTag(model);
         meters.counter("gateway.requests", "route", route, "model", modelTag, "status", Integer.toString(status), "key", key)
                 .increment();
@@ -46,20 +46,20 @@ public class GatewayMetrics {
                 .publishPercentileHistogram().register(meters).record(duration);
     }
 
-    void firstToken(String route, String model, Duration sinceStart) {
+    public void firstToken(String route, String model, Duration sinceStart) {
         Timer.builder("gateway.time.to.first.token").tags("route", route, "model", modelTag(model))
                 .publishPercentileHistogram().register(meters).record(sinceStart);
     }
 
     /** @param decoding from the first token to the last; spread over the tokens after the first */
-    void outputTokens(String route, String model, Duration decoding, int completionTokens) {
+    public void outputTokens(String route, String model, Duration decoding, int completionTokens) {
         if (completionTokens > 1) {
             Timer.builder("gateway.time.per.output.token").tags("route", route, "model", modelTag(model))
                     .publishPercentileHistogram().register(meters).record(decoding.dividedBy(completionTokens - 1));
         }
     }
 
-    void tokens(String model, TokenUsage usage) {
+    public void tokens(String model, TokenUsage usage) {
         String modelTag = modelTag(model);
         Counter.builder("gateway.tokens").tags("model", modelTag, "kind", "input").register(meters).increment(usage.promptTokens());
         Counter.builder("gateway.tokens").tags("model", modelTag, "kind", "output").register(meters).increment(usage.completionTokens());

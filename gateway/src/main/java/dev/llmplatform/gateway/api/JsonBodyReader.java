@@ -1,6 +1,7 @@
 package dev.llmplatform.gateway.api;
 
 import dev.llmplatform.gateway.config.GatewayProperties;
+import dev.llmplatform.gateway.errors.ApiException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,6 +2,9 @@ package dev.llmplatform.gateway.api;
 
 import static org.springframework.web.reactive.function.server.RequestPredicates.path;
 
+import dev.llmplatform.gateway.chat.GenerationHandler;
+import dev.llmplatform.gateway.embeddings.EmbeddingsHandler;
+import dev.llmplatform.gateway.models.ModelsHandler;
 import java.util.Set;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

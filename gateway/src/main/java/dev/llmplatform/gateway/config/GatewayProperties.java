@@ -108,6 +108,9 @@ public record GatewayProperties(
             @DefaultValue("1000000") int maxPromptCharacters,
             @DefaultValue("64KB") DataSize maxSchemaBytes,
             @DefaultValue("2048") int maxEmbeddingInputs) {
+
+        /** The defaults above, for the request parsers called without configuration. */
+        public static final Limits DEFAULTS = new Limits(2048, 1_000_000, DataSize.ofKilobytes(64), 2048);
     }
 
     /**

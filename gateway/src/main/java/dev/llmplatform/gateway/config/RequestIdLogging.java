@@ -1,6 +1,6 @@
 package dev.llmplatform.gateway.config;
 
-import dev.llmplatform.gateway.api.RequestIdFilter;
+import dev.llmplatform.gateway.filters.RequestIdFilter;
 import io.micrometer.context.ContextRegistry;
 import jakarta.annotation.PostConstruct;
 import org.slf4j.MDC;

@@ -1,0 +1,2 @@
+/** POST /v1/embeddings: the request checks and the handler. */
+package dev.llmplatform.gateway.embeddings;
