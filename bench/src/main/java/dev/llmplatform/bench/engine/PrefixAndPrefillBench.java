@@ -79,6 +79,9 @@ public final class PrefixAndPrefillBench {
         double p99Beside = percentile(beside, 0.99) / 1e6;
         System.out.printf("chunked_prefill long_prompt=%d itl_p99_alone_ms=%.1f itl_p99_beside_ms=%.1f ratio=%.2f%n",
                 longPrompt, p99Alone, p99Beside, p99Beside / p99Alone);
+        System.out.printf("  gaps alone: n=%d p50=%.1f p90=%.1f max=%.1f ms; beside: n=%d p50=%.1f p90=%.1f max=%.1f ms%n",
+                alone.size(), percentile(alone, 0.5) / 1e6, percentile(alone, 0.9) / 1e6, percentile(alone, 1.0) / 1e6,
+                beside.size(), percentile(beside, 0.5) / 1e6, percentile(beside, 0.9) / 1e6, percentile(beside, 1.0) / 1e6);
     }
 
     /**
@@ -109,6 +112,7 @@ public final class PrefixAndPrefillBench {
                 first.complete(null);
             }, () -> false);
             done.get(10, TimeUnit.MINUTES);
+            System.out.printf("  long prompt's first token after %.0f ms%n", (windowEnd.get() - windowStart.get()) / 1e6);
         }
         for (var stream : streams) {
             stream.get(10, TimeUnit.MINUTES);

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *   <li>lets finished and cancelled sequences leave, freeing their KV cells (llama_memory_seq_rm) and ids.</li>
  * </ol>
  * So new requests join a running batch at the next step instead of waiting for it to drain. While sequences decode,
- * a step takes only a chunk of prompt tokens, sized to prefill in about one decode step (chunked, stall-free prefill).
+ * a step takes only a chunk of prompt tokens, sized so that the step lasts about 1.5 decode steps (chunked,
+ * stall-free prefill).
  * <p>
  * Prefix reuse: a sequence that leaves keeps its KV cells, parked on its sequence id ({@link PrefixSlots}). A new
  * sequence takes the free id whose cached tokens share the longest prefix with its prompt, drops the cells past
@@ -42,8 +43,11 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     private static final Logger log = LoggerFactory.getLogger(ContinuousBatchingEngine.class);
     private static final double SMOOTHING = 0.2;
-    /** The fewest prompt tokens a step takes while others decode: smaller chunks waste more than they save. */
-    private static final int MIN_PREFILL_CHUNK = 16;
+    /**
+     * The fewest prompt tokens a step takes while others decode. One: where compute bounds the step (a CPU), each
+     * prompt token costs about what a decoding one does, so a chunk the size of the decode batch already doubles it.
+     */
+    private static final int MIN_PREFILL_CHUNK = 1;
 
     /** Hears every decode step: how many sequences and tokens went in, and how long it took. */
     @FunctionalInterface
@@ -67,6 +71,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private volatile double decodeTokensPerSecond;
     private volatile double prefillTokensPerSecond;
     private double decodeStepNanos;
+    private int prefillChunk = 4;
     private volatile long reusedPromptTokens;
     private volatile long[] cachedPrefixKeys = new long[0];
 
@@ -202,9 +207,9 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 decodeTokens++;
             }
         }
-        // stall-free prefill: while sequences decode, a step takes only as many prompt tokens as the engine
-        // prefills in about one decode step's time, so a long prompt arriving costs running streams at most about
-        // one extra step each, rather than a whole batch of prefill at once
+        // stall-free prefill: while sequences decode, a step takes only a chunk of prompt tokens, sized so that the step
+        // lasts about 1.5 decode steps, so a long prompt arriving slows running streams by about half a step per token
+        // rather than stalling them for whole batches of prefill
         int room = decodeTokens > 0 ? Math.min(batch.capacity(), decodeTokens + prefillChunk()) : batch.capacity();
         for (Sequence s : active) {
             int[] prompt = s.prefill;
@@ -252,12 +257,23 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         cachedTokens = cached;
     }
 
-    /** Prompt tokens one step may add while others decode: what prefills in about one decode step's time. */
+    /** Prompt tokens one step may add while others decode (see {@link #steer}). */
     private int prefillChunk() {
-        if (decodeStepNanos == 0 || prefillTokensPerSecond == 0) {
-            return MIN_PREFILL_CHUNK * 4; // not measured yet
+        return prefillChunk;
+    }
+
+    /**
+     * Keeps a step that mixes decoding with a prompt chunk at about 1.5 decode steps: the chunk shrinks fast when a
+     * step took longer than 1.7 and grows slowly below 1.3. A measured rate would do the same only roughly: a
+     * chunk's cost grows with the context it attends to, and small chunks prefill slower than whole batches.
+     */
+    private void steer(long mixedStepNanos) {
+        double ratio = mixedStepNanos / decodeStepNanos;
+        if (ratio > 1.7) {
+            prefillChunk = Math.max(MIN_PREFILL_CHUNK, (int) (prefillChunk * 0.6));
+        } else if (ratio < 1.3) {
+            prefillChunk = Math.min(batchTokens, prefillChunk + Math.max(1, prefillChunk / 8));
         }
-        return Math.max(MIN_PREFILL_CHUNK, (int) (decodeStepNanos * prefillTokensPerSecond / 1e9));
     }
 
     private void record(int prefillTokens, int decodeTokens, long nanos) {
@@ -268,6 +284,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         if (decodeTokens > 0 && prefillTokens == 0) {
             decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
             decodeStepNanos = smooth(decodeStepNanos, nanos);
+        } else if (decodeTokens > 0 && decodeStepNanos > 0) {
+            steer(nanos);
         }
         if (prefillTokens > 0) {
             prefillTokensPerSecond = smooth(prefillTokensPerSecond, prefillTokens * 1e9 / nanos);
