@@ -39,7 +39,13 @@ public final class PrefixAndPrefillBench {
         int repeats = args.length > 5 ? Integer.parseInt(args[5]) : 5;
         int context = Math.max(cached, longPrompt) + 256;
         var llama = new LlamaContext(library, gguf, new LlamaContext.Settings(0, 5, context, 512, threads));
-        var engine = new ContinuousBatchingEngine("bench", llama, 5, 512, (s, p, d, n) -> { });
+        var engine = new ContinuousBatchingEngine("bench", llama, 5, 512, (s, p, d, n) -> {
+            if (System.getenv("BENCH_STEPS") != null && d > 0 && p > 0) {
+                System.out.printf("    mixed step: decode=%d prefill=%d ms=%.1f%n", d, p, n / 1e6);
+            } else if (System.getenv("BENCH_STEPS") != null && d > 0 && Math.random() < 0.05) {
+                System.out.printf("    decode step: decode=%d ms=%.1f%n", d, n / 1e6);
+            }
+        });
         try {
             prefixReuse(engine, llama, cached, repeats);
             chunkedPrefill(engine, llama, longPrompt);
