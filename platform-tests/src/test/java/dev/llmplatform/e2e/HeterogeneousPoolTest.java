@@ -103,8 +103,19 @@ class HeterogeneousPoolTest {
     @Test
     @Order(1)
     void latencyFirstSendsMoreWorkToTheFasterWorkerAndEnergyFirstToTheMoreEfficientOne() throws Exception {
-        // warm-up: a few requests on each, so that the scheduler has measured both
-        run("round-robin", 6, 2, 32);
+        // warm-up: a few requests on each, so that the scheduler has measured both. Under a loaded machine the nice'd
+        // worker can still be loading when the platform reads as started (it then got none of the warm-up and its
+        // speed read 0 in a CI run), so wait for the scheduler to count both ready, and warm up until both served.
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (platform.metric("scheduler-service", "scheduler_workers_ready") < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        for (int round = 0; round < 5; round++) {
+            var served = countByWorker(run("round-robin", 6, 2, 32));
+            if (served.getOrDefault(FAST, 0L) > 0 && served.getOrDefault(SLOW, 0L) > 0) {
+                break;
+            }
+        }
 
         var latency = countByWorker(run("latency-first", 24, 4, 48));
         double fastSpeed = load(FAST).getDecodeTokensPerSecond();
