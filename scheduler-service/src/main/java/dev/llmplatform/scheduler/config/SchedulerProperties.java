@@ -22,7 +22,7 @@ public record SchedulerProperties(
         @DefaultValue List<Worker> workers,
         @DefaultValue("500ms") Duration loadReportInterval,
         @DefaultValue("10s") Duration tokenizerTimeout,
-        @DefaultValue("1s") Duration healthCheckInterval,
+        @DefaultValue("250ms") Duration healthCheckInterval,
         @DefaultValue("3s") Duration healthCheckTimeout,
         @DefaultValue Map<String, DeviceProfile> deviceProfiles,
         @DefaultValue Placement placement,

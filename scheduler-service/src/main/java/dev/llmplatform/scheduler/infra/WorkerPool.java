@@ -45,7 +45,8 @@ import org.springframework.stereotype.Component;
 public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembership {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
-    private static final long RECONNECT_MILLIS = 1000;
+    /** A broken load stream is opened again this soon: a restarted worker is placed on within about this of ready. */
+    private static final long RECONNECT_MILLIS = 250;
 
     private final SchedulerProperties properties;
     private final GrpcChannelFactory channels;
