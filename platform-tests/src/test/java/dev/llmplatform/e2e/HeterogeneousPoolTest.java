@@ -124,7 +124,8 @@ class HeterogeneousPoolTest {
 
         System.out.printf("[scheduler e2e] worker-measured decode tok/s per sequence: %s=%.1f %s=%.1f%n", FAST, fastSpeed, SLOW, slowSpeed);
         System.out.printf("[scheduler e2e] latency-first placements: %s; energy-first placements: %s%n", latency, energy);
-        assertThat(fastSpeed).as("the nice'd worker is the slower one").isGreaterThan(slowSpeed);
+        // not asserted: each worker measures its steps, and decoding alone the nice'd one is as fast as the other (a CI
+        // run read 704 against 622 tok/s); it is slower only while both are busy, which is what the placements show
         assertThat(latency.getOrDefault(FAST, 0L)).isGreaterThan(latency.getOrDefault(SLOW, 0L));
         assertThat(energy.getOrDefault(SLOW, 0L)).isGreaterThan(energy.getOrDefault(FAST, 0L));
     }
