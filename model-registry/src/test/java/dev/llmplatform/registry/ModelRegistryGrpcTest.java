@@ -171,6 +171,29 @@ class ModelRegistryGrpcTest {
     }
 
     @Test
+    void aWatcherIsToldWhenTheSnapshotIsCompleteSoThatItCanDropModelsDeletedMeanwhile() throws InterruptedException {
+        String id = newModel();
+        BlockingQueue<ModelEvent> events = new LinkedBlockingQueue<>();
+        var watch = io.grpc.Context.current().withCancellation();
+        watch.run(() -> ModelRegistryGrpc.newStub(channel).watchModels(WatchModelsRequest.getDefaultInstance(), collect(events)));
+        try {
+            java.util.List<String> sentBeforeTheEnd = new java.util.ArrayList<>();
+            ModelEvent event = events.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            for (int i = 0; i < 10_000 && event != null && event.getKind() == ModelChangeKind.MODEL_CHANGE_KIND_SNAPSHOT; i++) {
+                sentBeforeTheEnd.add(event.getModelId());
+                event = events.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            assertThat(event).isNotNull();
+            assertThat(event.getKind()).isEqualTo(ModelChangeKind.MODEL_CHANGE_KIND_SNAPSHOT_END);
+            assertThat(event.getModelId()).isEmpty();
+            assertThat(event.hasModel()).isFalse();
+            assertThat(sentBeforeTheEnd).contains(id).hasSize(store.snapshot().models().size());
+        } finally {
+            watch.cancel(null);
+        }
+    }
+
+    @Test
     void changesCommittedByAnotherReplicaReachWatchersWithinThePollInterval() throws InterruptedException {
         String id = newModel();
         addVersion(id, "1", 'a');

@@ -58,12 +58,16 @@ public final class Launcher {
     /** Starts a service's JVM (after its jar's AOT cache is made, the first time) without waiting for it to be ready. */
     public RunningService start(ServiceLaunch launch) throws IOException {
         Path jar = jar(launch);
+        boolean append = logs == Logs.APPEND || !started.add(launch.name());
+        if (!append) {
+            // a fresh start is fresh in its state too: the registry state an earlier run on the same port saved
+            deleteTree(tmpDir(launch));
+        }
         Path tmpDir = Files.createDirectories(tmpDir(launch));
         StartForm form = aot.prepare(launch, jar, layout.root(), tmpDir, layout.tlsDir());
         List<String> command = new ArrayList<>(launch.prefix());
         command.addAll(JvmCommand.of(JvmCommand.currentJava(), launch, tmpDir, form, layout.tlsDir()));
         Path log = Files.createDirectories(layout.logs()).resolve(launch.name() + ".log");
-        boolean append = logs == Logs.APPEND || !started.add(launch.name());
         if (append) {
             LogRotation.rotateIfLarger(log, LogRotation.MAX_BYTES, LogRotation.KEPT);
         }
@@ -82,6 +86,17 @@ public final class Launcher {
             throw new IllegalStateException(jar + " is missing: build the services first (./mvnw -B package -DskipTests)");
         }
         return jar;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
     }
 
     /** Each process its own temporary directory, named by its name and HTTP port. */

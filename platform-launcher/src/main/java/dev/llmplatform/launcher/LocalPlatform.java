@@ -187,7 +187,8 @@ public final class LocalPlatform implements AutoCloseable {
         String registryTarget = "--%s=static://127.0.0.1:" + registry.grpcPort();
         var tokenizer = launch("tokenizer-service", List.of(registryTarget.formatted("tokenizer.registry-target")));
         List<String> schedulerArgs = new ArrayList<>(List.of(
-                "--scheduler.tokenizer-target=static://127.0.0.1:" + tokenizer.grpcPort()));
+                "--scheduler.tokenizer-target=static://127.0.0.1:" + tokenizer.grpcPort(),
+                registryTarget.formatted("scheduler.registry.target")));
         if (workerSpecs.isEmpty()) {
             var worker = launch("inference-cpu-service", List.of(registryTarget.formatted("worker.registry-target"),
                     "--worker.worker-id=cpu-e2e", "--worker.slots=" + workerSlots, "--worker.threads=" + workerThreads));

@@ -26,14 +26,41 @@ public final class RegistryModels {
      * start in any order); {@code onWait} hears why each attempt failed.
      */
     public static List<Model> await(Channel registry, Duration retry, Consumer<String> onWait) throws InterruptedException {
+        return await(registry, retry, Optional.empty(), onWait);
+    }
+
+    /**
+     * The same, but when the registry does not answer the first time and {@code saved} holds a copy of its state
+     * (see {@link RegistryWatch}), that copy is the answer: a service restarted while the registry is down loads
+     * what it had.
+     */
+    public static List<Model> await(Channel registry, Duration retry, Optional<SavedRegistryState> saved, Consumer<String> onWait)
+            throws InterruptedException {
         var stub = ModelRegistryGrpc.newBlockingStub(registry);
+        boolean first = true;
         while (true) {
             try {
                 return stub.withDeadlineAfter(10, TimeUnit.SECONDS).listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
             } catch (StatusRuntimeException e) {
                 onWait.accept(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+                if (first && saved.isPresent()) {
+                    List<Model> copy = readQuietly(saved.get());
+                    if (!copy.isEmpty()) {
+                        onWait.accept("using the registry's last known state saved in " + saved.get().file());
+                        return copy;
+                    }
+                }
+                first = false;
                 Thread.sleep(retry);
             }
+        }
+    }
+
+    private static List<Model> readQuietly(SavedRegistryState saved) {
+        try {
+            return saved.read();
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return List.of();
         }
     }
 

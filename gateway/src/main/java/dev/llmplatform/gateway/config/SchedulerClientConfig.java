@@ -1,7 +1,6 @@
 package dev.llmplatform.gateway.config;
 
 import dev.llmplatform.proto.v1.SchedulerGrpc;
-import io.grpc.Channel;
 import io.grpc.health.v1.HealthGrpc;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -28,9 +27,5 @@ class SchedulerClientConfig {
     @Bean
     HealthGrpc.HealthStub schedulerHealth(SchedulerChannel channel) {
         return HealthGrpc.newStub(channel.channel());
-    }
-
-    /** The one channel to the scheduler, shared by its API and its health service. */
-    record SchedulerChannel(Channel channel) {
     }
 }

@@ -1,6 +1,7 @@
 package dev.llmplatform.gateway.resilience;
 
 import dev.llmplatform.gateway.config.GatewayProperties;
+import dev.llmplatform.gateway.config.SchedulerChannel;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -19,7 +20,8 @@ import org.springframework.stereotype.Component;
 /**
  * Brings the scheduler's breakers back as soon as the scheduler is: while any is open, the scheduler's gRPC health
  * service is asked every recovery-probe-interval, and an answer of SERVING closes them. Recovery so follows the
- * scheduler's readiness within one probe interval instead of waiting out the open state and then risking client
+ * scheduler's readiness within one probe interval (a failed probe also ends the channel's reconnect backoff, so the
+ * next probe dials at once) instead of waiting out the open state and then risking client
  * requests as trial calls, which failed while the scheduler was still starting and stretched the outage.
  */
 @Component
@@ -30,13 +32,16 @@ public class SchedulerRecovery implements DisposableBean {
 
     private final SchedulerGuard guard;
     private final HealthGrpc.HealthStub health;
+    private final SchedulerChannel channel;
     private final AtomicBoolean probing = new AtomicBoolean();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("scheduler-recovery").daemon(true).factory());
 
-    public SchedulerRecovery(SchedulerGuard guard, HealthGrpc.HealthStub schedulerHealth, GatewayProperties properties) {
+    public SchedulerRecovery(SchedulerGuard guard, HealthGrpc.HealthStub schedulerHealth, SchedulerChannel channel,
+                             GatewayProperties properties) {
         this.guard = guard;
         this.health = schedulerHealth;
+        this.channel = channel;
         long interval = properties.resilience().recoveryProbeInterval().toMillis();
         timer.scheduleWithFixedDelay(this::probe, interval, interval, TimeUnit.MILLISECONDS);
     }
@@ -61,6 +66,8 @@ public class SchedulerRecovery implements DisposableBean {
 
                     @Override
                     public void onError(Throwable t) {
+                        // still down, or up while the channel sits out its backoff: dial again at the next probe
+                        channel.reconnectNow();
                         probing.set(false);
                     }
 

@@ -6,6 +6,7 @@ import dev.llmplatform.proto.v1.GetModelRequest;
 import dev.llmplatform.proto.v1.ListModelsRequest;
 import dev.llmplatform.proto.v1.ListModelsResponse;
 import dev.llmplatform.proto.v1.Model;
+import dev.llmplatform.proto.v1.ModelChangeKind;
 import dev.llmplatform.proto.v1.ModelEvent;
 import dev.llmplatform.proto.v1.ModelRegistryGrpc;
 import dev.llmplatform.proto.v1.ModelVersion;
@@ -81,11 +82,23 @@ public class ModelRegistryGrpcService extends ModelRegistryGrpc.ModelRegistryImp
     public void watchModels(WatchModelsRequest request, StreamObserver<ModelEvent> responses) {
         var call = (ServerCallStreamObserver<ModelEvent>) responses;
         // onNext is not thread-safe; the feed calls each listener from one thread at a time.
-        ModelChangeFeed.Subscription subscription = feed.subscribe(event -> {
-            if (call.isCancelled()) {
-                throw new IllegalStateException("watcher went away");
+        ModelChangeFeed.Subscription subscription = feed.subscribe(new ModelChangeFeed.Listener() {
+            @Override
+            public void onEvent(ModelChangeFeed.Event event) {
+                send(ModelProtos.event(event));
             }
-            call.onNext(ModelProtos.event(event));
+
+            @Override
+            public void onSnapshotEnd(long revision) {
+                send(ModelEvent.newBuilder().setRevision(revision).setKind(ModelChangeKind.MODEL_CHANGE_KIND_SNAPSHOT_END).build());
+            }
+
+            private void send(ModelEvent event) {
+                if (call.isCancelled()) {
+                    throw new IllegalStateException("watcher went away");
+                }
+                call.onNext(event);
+            }
         });
         call.setOnCancelHandler(subscription::close);
         if (call.isCancelled()) {

@@ -41,6 +41,10 @@ public class ModelChangeFeed implements SmartLifecycle {
     @FunctionalInterface
     public interface Listener {
         void onEvent(Event event);
+
+        /** Every model's current state has been sent: a watcher may now drop what it knew and was not sent. */
+        default void onSnapshotEnd(long revision) {
+        }
     }
 
     @FunctionalInterface
@@ -78,6 +82,7 @@ public class ModelChangeFeed implements SmartLifecycle {
             for (RegisteredModel model : snapshot.models()) {
                 listener.onEvent(new Event(snapshot.revision(), model.id(), Optional.empty(), "", Optional.of(model)));
             }
+            listener.onSnapshotEnd(snapshot.revision());
             subscriber.after = snapshot.revision();
         }
         return () -> subscribers.remove(subscriber);

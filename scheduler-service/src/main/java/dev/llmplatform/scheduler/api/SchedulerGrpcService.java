@@ -15,6 +15,7 @@ import dev.llmplatform.scheduler.config.SchedulerProperties;
 import dev.llmplatform.scheduler.domain.PlacementPolicies;
 import dev.llmplatform.scheduler.domain.PlacementPolicy;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
+import dev.llmplatform.scheduler.infra.AdmissionControl;
 import dev.llmplatform.scheduler.infra.EmbeddingRelay;
 import dev.llmplatform.scheduler.infra.GenerationRelay;
 import dev.llmplatform.scheduler.infra.TokenizerClient;
@@ -40,15 +41,18 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
     private final TokenizerClient tokenizer;
     private final GenerationRelay generations;
     private final EmbeddingRelay embeddings;
+    private final AdmissionControl admission;
     private final SchedulerProperties properties;
 
     public SchedulerGrpcService(WorkerPool pool, PlacementPolicies policies, TokenizerClient tokenizer,
-                                GenerationRelay generations, EmbeddingRelay embeddings, SchedulerProperties properties) {
+                                GenerationRelay generations, EmbeddingRelay embeddings, AdmissionControl admission,
+                                SchedulerProperties properties) {
         this.pool = pool;
         this.policies = policies;
         this.tokenizer = tokenizer;
         this.generations = generations;
         this.embeddings = embeddings;
+        this.admission = admission;
         this.properties = properties;
     }
 
@@ -63,7 +67,7 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
             List<WorkerSnapshot> workers = pool.snapshot();
             int contextLength = workers.stream().filter(w -> w.contextLengths().containsKey(model))
                     .mapToInt(w -> w.contextLengths().get(model)).min()
-                    .orElseThrow(() -> GrpcStatuses.notFound("The model '" + model + "' does not exist or is not served"));
+                    .orElseThrow(() -> admission.notServed(model));
             List<Integer> prompt = request.hasMessages()
                     ? tokenizer.chatPrompt(model, request.getMessages().getMessagesList(), request.getToolsJson())
                     : tokenizer.textPrompt(model, request.getPrompt());

@@ -8,6 +8,7 @@ import dev.llmplatform.scheduler.domain.Placement;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +19,8 @@ import org.springframework.stereotype.Component;
  * Admission of every request, generation and embedding alike. A request is placed at once when a worker has room;
  * otherwise it waits in the bounded priority queue until a slot frees (a stream ends, a load report shows room)
  * or its wait runs out. A full queue refuses with RESOURCE_EXHAUSTED, a pool without a ready worker with
- * UNAVAILABLE, both with a retry-after-seconds trailer; a model no worker knows with NOT_FOUND.
+ * UNAVAILABLE, both with a retry-after-seconds trailer; a model no worker knows with NOT_FOUND, unless the
+ * registry has it in production (its workers are restarting or loading it): that is UNAVAILABLE with the trailer too.
  */
 @Component
 public class AdmissionControl implements DisposableBean {
@@ -27,6 +29,7 @@ public class AdmissionControl implements DisposableBean {
     private static final long TICK_MILLIS = 250;
 
     private final WorkerPool pool;
+    private final RegisteredModels registered;
     private final SchedulerProperties properties;
     private final SchedulerMetrics metrics;
     private final AdmissionQueue<AdmittedRequest> queue;
@@ -34,8 +37,9 @@ public class AdmissionControl implements DisposableBean {
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("admission").daemon(true).factory());
 
-    public AdmissionControl(WorkerPool pool, SchedulerProperties properties, SchedulerMetrics metrics) {
+    public AdmissionControl(WorkerPool pool, RegisteredModels registered, SchedulerProperties properties, SchedulerMetrics metrics) {
         this.pool = pool;
+        this.registered = registered;
         this.properties = properties;
         this.metrics = metrics;
         this.queue = new AdmissionQueue<>(properties.admission().maxQueued());
@@ -92,12 +96,34 @@ public class AdmissionControl implements DisposableBean {
                     request.start(placed);
                 }
             }
-            case Placement.UnknownModel unknown ->
-                    request.fail(GrpcStatuses.notFound("The model '" + unknown.model() + "' does not exist or is not served"));
+            case Placement.UnknownModel unknown -> {
+                StatusRuntimeException error = notServed(unknown.model());
+                if (error.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+                    metrics.rejected("no-ready-worker");
+                    metrics.placement(request.policy().name(), "none", "no-ready-worker");
+                }
+                if (!request.callerGone()) {
+                    request.fail(error);
+                }
+            }
             case Placement.NoCapacity none -> reject(request, Status.UNAVAILABLE.withDescription(none.reason()), "no-ready-worker",
                     properties.admission().retryAfterUnavailable().toSeconds());
             case Placement.Saturated full -> enqueue(request);
         }
+    }
+
+    /**
+     * The answer for a model no worker reports: UNAVAILABLE with a retry hint when the registry has it in
+     * production (its workers are restarting or still loading it), NOT_FOUND otherwise.
+     */
+    public StatusRuntimeException notServed(String model) {
+        if (!registered.inProduction(model)) {
+            return GrpcStatuses.notFound("The model '" + model + "' does not exist or is not served");
+        }
+        var trailers = new Metadata();
+        trailers.put(RETRY_AFTER, String.valueOf(Math.max(1, properties.admission().retryAfterUnavailable().toSeconds())));
+        return Status.UNAVAILABLE.withDescription("no worker serves model '" + model
+                + "' right now (its workers are starting or loading it)").asRuntimeException(trailers);
     }
 
     private void enqueue(AdmittedRequest request) {

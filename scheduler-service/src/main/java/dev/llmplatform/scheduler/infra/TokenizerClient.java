@@ -7,8 +7,12 @@ import dev.llmplatform.proto.v1.TokenizerGrpc;
 import dev.llmplatform.scheduler.config.SchedulerProperties;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.stereotype.Component;
 
@@ -22,24 +26,42 @@ import org.springframework.stereotype.Component;
 @Component
 public class TokenizerClient {
 
+    private final ManagedChannel channel;
     private final TokenizerGrpc.TokenizerBlockingStub tokenizer;
     private final long timeoutMillis;
 
     public TokenizerClient(SchedulerProperties properties, GrpcChannelFactory channels) {
-        this.tokenizer = TokenizerGrpc.newBlockingStub(channels.createChannel(properties.tokenizerTarget()));
+        this.channel = channels.createChannel(properties.tokenizerTarget());
+        this.tokenizer = TokenizerGrpc.newBlockingStub(channel);
         this.timeoutMillis = properties.tokenizerTimeout().toMillis();
     }
 
     /** @param toolsJson the OpenAI tools array the template renders, empty for none */
     public List<Integer> chatPrompt(String model, List<ChatMessage> messages, String toolsJson) {
-        return stub().applyChatTemplate(ApplyChatTemplateRequest.newBuilder()
+        return call(() -> stub().applyChatTemplate(ApplyChatTemplateRequest.newBuilder()
                 .setModel(model).addAllMessages(messages).setToolsJson(toolsJson).setAddGenerationPrompt(true).build())
-                .getTokenIdsList();
+                .getTokenIdsList());
     }
 
     public List<Integer> textPrompt(String model, String prompt) {
-        return stub().tokenize(TokenizeRequest.newBuilder()
-                .setModel(model).setText(prompt).setAddSpecialTokens(true).build()).getTokenIdsList();
+        return call(() -> stub().tokenize(TokenizeRequest.newBuilder()
+                .setModel(model).setText(prompt).setAddSpecialTokens(true).build()).getTokenIdsList());
+    }
+
+    /**
+     * A tokenizer that is down leaves the channel in its reconnect backoff (1 s, growing 1.6× per attempt), which
+     * would keep failing requests for up to a backoff step after it is back; each failure ends the backoff instead,
+     * so the next request dials at once (on loopback or in-cluster, a refused dial costs next to nothing).
+     */
+    private <T> T call(Supplier<T> rpc) {
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+                channel.resetConnectBackoff();
+            }
+            throw e;
+        }
     }
 
     /** The sooner of the incoming request's deadline and the tokenizer timeout. */

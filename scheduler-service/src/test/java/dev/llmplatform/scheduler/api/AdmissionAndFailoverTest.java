@@ -7,6 +7,10 @@ import dev.llmplatform.proto.v1.FinishReason;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.LoadReport;
 import dev.llmplatform.proto.v1.LoadedModel;
+import dev.llmplatform.proto.v1.Model;
+import dev.llmplatform.proto.v1.ModelArtifact;
+import dev.llmplatform.proto.v1.ModelChangeKind;
+import dev.llmplatform.proto.v1.ModelEvent;
 import dev.llmplatform.proto.v1.SamplingParams;
 import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
 import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
@@ -26,6 +30,7 @@ import dev.llmplatform.scheduler.infra.AdmissionControl;
 import dev.llmplatform.scheduler.infra.EmbeddingRelay;
 import dev.llmplatform.scheduler.infra.GenerationRelay;
 import dev.llmplatform.scheduler.infra.PoolStatistics;
+import dev.llmplatform.scheduler.infra.RegisteredModels;
 import dev.llmplatform.scheduler.infra.SchedulerMetrics;
 import dev.llmplatform.scheduler.infra.TokenizerClient;
 import dev.llmplatform.scheduler.infra.WorkerPool;
@@ -143,6 +148,7 @@ class AdmissionAndFailoverTest {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private WorkerPool pool;
+    private final RegisteredModels registered = RegisteredModels.none();
 
     private Server serve(io.grpc.BindableService... services) throws Exception {
         var builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
@@ -190,11 +196,11 @@ class AdmissionAndFailoverTest {
         var statistics = new PoolStatistics(properties, pool, meters);
         closeables.add(statistics::destroy);
         var metrics = new SchedulerMetrics(meters);
-        var admission = new AdmissionControl(pool, properties, metrics);
+        var admission = new AdmissionControl(pool, registered, properties, metrics);
         closeables.add(admission::destroy);
         var generations = new GenerationRelay(pool, admission, metrics, statistics, new AffinityIndex(16, 1000), new OutputLengths(false, 0.2));
         var service = new SchedulerGrpcService(pool, PlacementPolicies.standard("latency-first", 0.5),
-                new TokenizerClient(properties, loopback), generations, new EmbeddingRelay(pool, admission), properties);
+                new TokenizerClient(properties, loopback), generations, new EmbeddingRelay(pool, admission), admission, properties);
         var scheduler = ManagedChannelBuilder.forAddress("127.0.0.1", serve(service).getPort()).usePlaintext().build();
         channels.add(scheduler);
         awaitAvailable(workers.length);
@@ -223,9 +229,13 @@ class AdmissionAndFailoverTest {
     }
 
     private static CompletableFuture<Result> generate(SchedulerGrpc.SchedulerStub stub, String id, int priority) {
+        return generate(stub, id, "m", priority);
+    }
+
+    private static CompletableFuture<Result> generate(SchedulerGrpc.SchedulerStub stub, String id, String model, int priority) {
         var result = new CompletableFuture<Result>();
         List<ScheduleGenerateChunk> chunks = new ArrayList<>();
-        stub.generate(ScheduleGenerateRequest.newBuilder().setRequestId(id).setModel("m").setPrompt("hello " + id)
+        stub.generate(ScheduleGenerateRequest.newBuilder().setRequestId(id).setModel(model).setPrompt("hello " + id)
                 .setPriority(priority).setSampling(SamplingParams.newBuilder().setMaxTokens(8)).build(), new StreamObserver<>() {
             @Override
             public void onNext(ScheduleGenerateChunk chunk) {
@@ -277,6 +287,22 @@ class AdmissionAndFailoverTest {
         assertThat(done.chunks().getFirst().getWorkerId()).isEqualTo("w1");
         assertThat(meters.get("scheduler.admission.rejections").tag("reason", "queue-full").counter().count()).isEqualTo(1);
         assertThat(meters.get("scheduler.admission.rejections").tag("reason", "displaced").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aModelTheRegistryHasInProductionButNoWorkerServesIsUnavailableWithARetryHintAndAnUnknownOneIsNotFound() throws Exception {
+        var stub = scheduler(new ScriptedWorker("w1", false));
+        registered.onModelEvent(ModelEvent.newBuilder().setModelId("restarting").setKind(ModelChangeKind.MODEL_CHANGE_KIND_SNAPSHOT)
+                .setModel(Model.newBuilder().setId("restarting").setProductionVersion("1")
+                        .addArtifacts(ModelArtifact.newBuilder().setVersion("1").setFormat("GGUF"))).build());
+
+        var restarting = generate(stub, "r", "restarting", 0).get(10, TimeUnit.SECONDS);
+        var unknown = generate(stub, "u", "no-such-model", 0).get(10, TimeUnit.SECONDS);
+
+        assertThat(restarting.status().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(restarting.status().getDescription()).contains("no worker serves model 'restarting'");
+        assertThat(restarting.retryAfter()).isEqualTo("5");
+        assertThat(unknown.status().getCode()).isEqualTo(Status.Code.NOT_FOUND);
     }
 
     @Test

@@ -102,7 +102,7 @@ class EmbeddingRelayTest {
             }
         }, io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.ofDefaults());
         pool.afterPropertiesSet();
-        admission = new AdmissionControl(pool, properties, new SchedulerMetrics(new SimpleMeterRegistry()));
+        admission = new AdmissionControl(pool, dev.llmplatform.scheduler.infra.RegisteredModels.none(), properties, new SchedulerMetrics(new SimpleMeterRegistry()));
         relay = new EmbeddingRelay(pool, admission);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (pool.readyWorkersServing(MODEL).size() < workers.length && System.nanoTime() < deadline) {

@@ -1,5 +1,6 @@
 package dev.llmplatform.tokenizer.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -9,13 +10,16 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param loadRetryInterval how long to wait before asking the registry again when it is not up yet
  * @param maxTextChars      longest text accepted in one call; longer is INVALID_ARGUMENT, not an out-of-memory
  * @param limits            bounds on the work one call may ask for, checked before any work starts
+ * @param registryStateFile where the registry's last known state is kept, so that the service restarted while the
+ *                          registry is down loads the tokenizers it had; none when unset
  */
 @ConfigurationProperties("tokenizer")
 public record TokenizerProperties(
         @DefaultValue("static://127.0.0.1:9091") String registryTarget,
         @DefaultValue("2s") Duration loadRetryInterval,
         @DefaultValue("1000000") int maxTextChars,
-        @DefaultValue Limits limits) {
+        @DefaultValue Limits limits,
+        Path registryStateFile) {
 
     /**
      * Beyond these a call is INVALID_ARGUMENT, so that one request cannot keep the tokenizer busy for long.

@@ -3,6 +3,7 @@ package dev.llmplatform.tokenizer.infra;
 import dev.llmplatform.commons.files.Sha256;
 import dev.llmplatform.commons.registry.RegistryModels;
 import dev.llmplatform.commons.registry.RegistryWatch;
+import dev.llmplatform.commons.registry.SavedRegistryState;
 import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.ModelEvent;
@@ -24,7 +25,8 @@ import org.springframework.stereotype.Component;
  * Keeps the loaded tokenizers in step with the registry: follows its WatchModels stream and loads the tokenizer of
  * each model's production GGUF variant, again whenever a promotion moves the alias to another file; readiness
  * ("tokenizers" indicator) waits for one. A file whose SHA-256 differs from the registry's is refused, as the worker
- * refuses it, and the previous tokenizer stays.
+ * refuses it, and the previous tokenizer stays. The registry's last known state is kept on disk
+ * ({@code tokenizer.registry-state-file}), so that a restart while the registry is down loads the same tokenizers.
  */
 @Component
 public class TokenizerLoader implements AutoCloseable {
@@ -47,7 +49,7 @@ public class TokenizerLoader implements AutoCloseable {
     @EventListener(ApplicationReadyEvent.class)
     public void followRegistry() {
         watch = RegistryWatch.start(channels.createChannel(properties.registryTarget()), properties.loadRetryInterval(),
-                this::onModelEvent, reason -> log.info("Waiting for the registry: {}", reason), "tokenizer-loader");
+                Optional.ofNullable(properties.registryStateFile()).map(SavedRegistryState::new), this::onModelEvent, reason -> log.info("Waiting for the registry: {}", reason), "tokenizer-loader");
     }
 
     void onModelEvent(ModelEvent event) {

@@ -2,6 +2,7 @@ package dev.llmplatform.worker.cpu.infra;
 
 import dev.llmplatform.commons.files.Sha256;
 import dev.llmplatform.commons.registry.RegistryModels;
+import dev.llmplatform.commons.registry.SavedRegistryState;
 import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.Model;
 import dev.llmplatform.proto.v1.ModelArtifact;
@@ -65,7 +66,8 @@ public class EmbeddingModelLoader {
             var channel = channels.createChannel(worker.registryTarget());
             boolean told = false;
             while (models.all().isEmpty()) {
-                for (Model model : RegistryModels.await(channel, worker.loadRetryInterval(), reason -> { })) {
+                for (Model model : RegistryModels.await(channel, worker.loadRetryInterval(),
+                        Optional.ofNullable(worker.registryStateFile()).map(SavedRegistryState::new), reason -> log.debug("Registry: {}", reason))) {
                     embeddingArtifact(model).ifPresent(artifact -> {
                         try {
                             load(model, artifact);

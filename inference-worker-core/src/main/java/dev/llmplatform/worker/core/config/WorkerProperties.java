@@ -23,6 +23,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                          elsewhere by the scheduler (keep it under the pod's termination grace period)
  * @param modelFile         a GGUF to load at start instead of following the registry (a worker run on its own, e.g.
  *                          on a lent GPU machine); its file name without .gguf is the model id
+ * @param registryStateFile where the registry's last known state is kept, so that a worker restarted while the
+ *                          registry is down loads and serves what it served before; none when unset
  */
 @ConfigurationProperties("worker")
 public record WorkerProperties(
@@ -37,5 +39,6 @@ public record WorkerProperties(
         @DefaultValue("64") int maxWaiting,
         @DefaultValue("2s") Duration loadRetryInterval,
         @DefaultValue("20s") Duration drainTimeout,
-        Path modelFile) {
+        Path modelFile,
+        Path registryStateFile) {
 }

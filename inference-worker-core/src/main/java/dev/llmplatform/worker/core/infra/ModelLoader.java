@@ -3,6 +3,7 @@ package dev.llmplatform.worker.core.infra;
 import dev.llmplatform.commons.files.Sha256;
 import dev.llmplatform.commons.registry.RegistryModels;
 import dev.llmplatform.commons.registry.RegistryWatch;
+import dev.llmplatform.commons.registry.SavedRegistryState;
 import dev.llmplatform.proto.v1.Model;
 import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.ModelEvent;
@@ -33,7 +34,9 @@ import org.springframework.grpc.client.GrpcChannelFactory;
  * the new artifact is loaded next to the old one, the switch is one map write, and the old engine closes once the
  * generations running on it have ended, so no request fails during the switch. Every artifact's SHA-256 is checked
  * before loading: a corrupted file is refused (logged, and the previous version keeps serving). Nothing is loaded
- * while the device's back end is unusable.
+ * while the device's back end is unusable. The watch keeps the registry's last known state on disk
+ * ({@code worker.registry-state-file}): restarted while the registry is down, the worker loads from it (each file
+ * still checked against its SHA-256) and serves.
  */
 public class ModelLoader implements AutoCloseable {
 
@@ -104,7 +107,8 @@ public class ModelLoader implements AutoCloseable {
             return;
         }
         watch = RegistryWatch.start(channels.createChannel(properties.registryTarget()), properties.loadRetryInterval(),
-                this::onModelEvent, this::waiting, "model-loader");
+                Optional.ofNullable(properties.registryStateFile()).map(SavedRegistryState::new), this::onModelEvent, this::waiting,
+                "model-loader");
     }
 
     private void waiting(String reason) {
