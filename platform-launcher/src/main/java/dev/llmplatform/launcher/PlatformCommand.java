@@ -161,9 +161,12 @@ public final class PlatformCommand {
         }
         // replicas of ./platform scale keep running, and the (new) scheduler finds them by their files; a crashed
         // one's file goes, so that the scheduler does not keep trying its address
-        for (String service : SCALABLE.keySet()) {
-            for (int number : replicaNumbers(service)) {
-                System.out.printf("  %s-%d running (pid %d)%n", service, number, runningPid(service + "-" + number).orElseThrow().pid());
+        for (LocalService service : table) {
+            if (SCALABLE.containsKey(service.name())) {
+                for (int number : replicaNumbers(service.name())) {
+                    String name = service.name() + "-" + number;
+                    System.out.printf("  %s running (pid %d)%n", name, runningPid(name).orElseThrow().pid());
+                }
             }
         }
         Duration timeout = readyTimeout();
