@@ -17,7 +17,11 @@ public record Layout(Path root, String version, Path logs, Path tmp, Path tlsDir
 
     /** {@code ./platform up}'s layout: state under {@code <root>/.platform}. */
     public static Layout platformScript(Path root) {
-        Path state = root.resolve(".platform");
+        return platformScript(root, root.resolve(".platform"));
+    }
+
+    /** The same layout with its state in another folder (a test's, beside a developer's {@code ./platform}). */
+    public static Layout platformScript(Path root, Path state) {
         return new Layout(root, VERSION, state.resolve("logs"), state.resolve("tmp"), state.resolve("certs"), aotOf(root));
     }
 

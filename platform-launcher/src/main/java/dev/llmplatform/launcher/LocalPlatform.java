@@ -8,8 +8,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -324,22 +322,8 @@ public final class LocalPlatform implements AutoCloseable {
         return service;
     }
 
-    private LocalService onFreePorts(String service) throws IOException {
-        return LocalService.named(service).on(new Ports(freePort(), freePort(), freePort()));
-    }
-
-    /**
-     * A port free now and never handed out before by this platform: a service binds its ports only seconds after
-     * they are chosen, and until then the system may offer the same free port again.
-     */
-    private int freePort() throws IOException {
-        while (true) {
-            try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                if (handedOut.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
-                }
-            }
-        }
+    private LocalService onFreePorts(String service) {
+        return LocalService.named(service).on(Ports.free(handedOut));
     }
 
     @Override

@@ -81,7 +81,7 @@ class PlatformScriptTest {
             long pid = platform.runningPid(service.name()).orElseThrow().pid();
             List<String> commandLine = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
 
-            assertThat(commandLine).as(service.name()).isEqualTo(platform.launcher().command(PlatformCommand.launchOf(service)));
+            assertThat(commandLine).as(service.name()).isEqualTo(platform.launcher().command(platform.launchOf(service)));
             assertThat(commandLine).as("C2 and the jar's AOT cache").noneMatch(o -> o.startsWith("-XX:TieredStopAtLevel"))
                     .anyMatch(o -> o.startsWith("-XX:AOTCache="));
         }

@@ -57,6 +57,8 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("worker-watch").daemon(true).factory());
     private final Map<String, Context.CancellableContext> watches = new ConcurrentHashMap<>();
+    // what each discovered worker was last found as, to tell a worker that moved from one that stayed
+    private Map<String, SchedulerProperties.Worker> discoveredAs = Map.of();
 
     public WorkerPool(SchedulerProperties properties, GrpcChannelFactory channels, CircuitBreakerRegistry breakers) {
         this.properties = properties;
@@ -97,15 +99,21 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
                 }));
     }
 
-    /** Kubernetes discovery (KubernetesWorkerDiscovery): discovered workers join and leave; configured ones stay. */
+    /**
+     * Discovery (KubernetesWorkerDiscovery, LocalWorkerDiscovery): discovered workers join and leave; configured ones
+     * stay. A worker found again under its id at another target (a local replica started again on new ports between
+     * two reads) is replaced, so that no channel keeps pointing at the old address.
+     */
     @Override
     public synchronized void discovered(List<SchedulerProperties.Worker> found) {
         var configured = properties.workers().stream().map(SchedulerProperties.Worker::id).toList();
         var wanted = found.stream().map(SchedulerProperties.Worker::id).toList();
         Map<String, PooledWorker> next = new LinkedHashMap<>();
         List<String> joined = new ArrayList<>();
+        Map<String, SchedulerProperties.Worker> before = discoveredAs;
         workers.forEach((id, worker) -> {
-            if (configured.contains(id) || wanted.contains(id)) {
+            boolean unchanged = found.stream().anyMatch(w -> w.id().equals(id) && w.equals(before.get(id)));
+            if (configured.contains(id) || unchanged) {
                 next.put(id, worker);
             } else {
                 Optional.ofNullable(watches.remove(id)).ifPresent(c -> c.cancel(null));
@@ -121,6 +129,8 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
             }
         }
         workers = next;
+        discoveredAs = found.stream().collect(java.util.stream.Collectors.toUnmodifiableMap(SchedulerProperties.Worker::id,
+                w -> w, (first, second) -> first));
         joined.forEach(this::watch);
     }
 
@@ -201,18 +211,19 @@ public class WorkerPool implements InitializingBean, DisposableBean, WorkerMembe
                     public void onError(Throwable t) {
                         worker.lost(String.valueOf(t.getMessage()));
                         log.debug("Load stream of worker {} broke: {}", workerId, t.getMessage());
-                        reconnectLater(workerId);
+                        reconnectLater(workerId, worker);
                     }
 
                     @Override
                     public void onCompleted() {
-                        reconnectLater(workerId);
+                        reconnectLater(workerId, worker);
                     }
                 }));
     }
 
-    private void reconnectLater(String workerId) {
-        if (!timers.isShutdown()) {
+    /** Only while the worker is still the one watched: a dropped or replaced worker's cancelled stream is not reopened. */
+    private void reconnectLater(String workerId, PooledWorker watched) {
+        if (!timers.isShutdown() && workers.get(workerId) == watched) {
             timers.schedule(() -> watch(workerId), RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
