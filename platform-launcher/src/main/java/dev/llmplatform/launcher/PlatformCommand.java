@@ -113,7 +113,8 @@ public final class PlatformCommand {
 
     /** The workers of the table are its static workers (ids as the workers' own defaults); replicas it discovers. */
     private List<String> schedulerArgs() {
-        List<String> args = new ArrayList<>(List.of("--scheduler.tokenizer-target=" + grpcTarget("tokenizer-service")));
+        List<String> args = new ArrayList<>(List.of("--scheduler.tokenizer-target=" + grpcTarget("tokenizer-service"),
+                "--scheduler.registry.target=" + grpcTarget("model-registry")));
         int index = 0;
         for (LocalService service : table) {
             String pool = SCALABLE.get(service.name());
