@@ -125,7 +125,10 @@ class ConnectionGuardTest {
     private static void assertQuiet(CapturedOutput output) {
         assertThat(output.getAll().lines()
                 .filter(line -> line.contains(" WARN ") || line.contains(" ERROR "))
-                .filter(line -> line.contains("netty") || line.contains("r.n.") || line.contains("ConnectionGuard")))
+                .filter(line -> line.contains("netty") || line.contains("r.n.") || line.contains("ConnectionGuard"))
+                // Netty's sampled leak reports come from any buffer of the JVM that a GC finds (gRPC's event loops
+                // of earlier tests included), not from a log line per connection
+                .filter(line -> !line.contains("ResourceLeakDetector")))
                 .isEmpty();
     }
 
