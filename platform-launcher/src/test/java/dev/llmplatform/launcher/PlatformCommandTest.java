@@ -26,7 +26,7 @@ class PlatformCommandTest {
         assertThat(command.launchOf(table.get(1)).args()).containsExactly("--tokenizer.registry-target=static://127.0.0.1:201");
         assertThat(command.launchOf(table.get(2)).args()).containsExactly("--worker.registry-target=static://127.0.0.1:201");
         assertThat(command.launchOf(table.get(3)).args()).containsExactly(
-                "--scheduler.tokenizer-target=static://127.0.0.1:202",
+                "--scheduler.tokenizer-target=static://127.0.0.1:202", "--scheduler.registry.target=static://127.0.0.1:201",
                 "--scheduler.workers[0].id=cpu-0", "--scheduler.workers[0].target=static://127.0.0.1:203",
                 "--scheduler.workers[0].pool=cpu", "--scheduler.workers[0].profile=cpu",
                 "--scheduler.discovery.local.directory=" + state.resolve("replicas"));

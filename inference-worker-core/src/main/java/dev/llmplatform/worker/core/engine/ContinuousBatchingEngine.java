@@ -343,6 +343,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             } finally {
                 slots.park(s.seqId, s.decoded.toArray());
                 running = active.size();
+                // before the caller hears the end: a load report right after it must not count this sequence
+                cachedTokens = Math.max(0, cachedTokens - s.position);
                 cachedPrefixKeys = slots.prefixKeys(PrefixKeys.DEFAULT_BLOCK_TOKENS);
             }
         }
