@@ -12,12 +12,16 @@ final class PrefixSlots {
     }
 
     private final int[][] cached;
+    /** The prefix keys of each id's tokens, made when first asked for after they change (null until then). */
+    private final long[][] keys;
+    private int keysBlockTokens;
     private final boolean[] busy;
     private final long[] lastUsed;
     private long clock;
 
     PrefixSlots(int count) {
         cached = new int[count][];
+        keys = new long[count][];
         busy = new boolean[count];
         lastUsed = new long[count];
         for (int id = 0; id < count; id++) {
@@ -65,6 +69,7 @@ final class PrefixSlots {
     /** The sequence on {@code seqId} left, with {@code tokens} in its KV cells (empty when they were dropped). */
     void park(int seqId, int[] tokens) {
         cached[seqId] = tokens;
+        keys[seqId] = null;
         busy[seqId] = false;
         lastUsed[seqId] = ++clock;
     }
@@ -72,17 +77,28 @@ final class PrefixSlots {
     /** A running sequence's tokens on {@code seqId} (its prompt): in the cache, or about to be. */
     void holding(int seqId, int[] tokens) {
         cached[seqId] = tokens;
+        keys[seqId] = null;
     }
 
-    /** The prefix keys of every id's tokens, running or parked. */
+    /**
+     * The prefix keys of every id's tokens, running or parked. Asked for at each admission and finish: only the ids
+     * whose tokens changed since are hashed again.
+     */
     long[] prefixKeys(int blockTokens) {
-        java.util.LinkedHashSet<Long> keys = new java.util.LinkedHashSet<>();
-        for (int[] tokens : cached) {
-            for (long key : dev.llmplatform.commons.prefix.PrefixKeys.of(tokens, tokens.length, blockTokens)) {
-                keys.add(key);
+        if (blockTokens != keysBlockTokens) {
+            java.util.Arrays.fill(keys, null);
+            keysBlockTokens = blockTokens;
+        }
+        java.util.LinkedHashSet<Long> all = new java.util.LinkedHashSet<>();
+        for (int id = 0; id < cached.length; id++) {
+            if (keys[id] == null) {
+                keys[id] = dev.llmplatform.commons.prefix.PrefixKeys.of(cached[id], cached[id].length, blockTokens);
+            }
+            for (long key : keys[id]) {
+                all.add(key);
             }
         }
-        return keys.stream().mapToLong(Long::longValue).toArray();
+        return all.stream().mapToLong(Long::longValue).toArray();
     }
 
     /** Tokens held in the cells of free ids: prefixes waiting to be reused. */
