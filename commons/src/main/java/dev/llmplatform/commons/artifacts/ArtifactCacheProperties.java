@@ -29,6 +29,12 @@ public record ArtifactCacheProperties(
         @DefaultValue S3 s3,
         @DefaultValue Https https) {
 
+    /** The defaults above, for code that builds a cache without Spring's binding (tests, tools). */
+    public static ArtifactCacheProperties defaults() {
+        return new ArtifactCacheProperties(Path.of(".platform/cache/artifacts"), DataSize.ofGigabytes(50), Duration.ofSeconds(10), 3,
+                new S3("", "us-east-1", true, "", ""), new Https(""));
+    }
+
     /**
      * An S3-compatible store, as the registry's S3 artifact store is configured.
      *
