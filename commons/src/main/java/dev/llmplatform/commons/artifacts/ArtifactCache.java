@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -45,6 +46,7 @@ public final class ArtifactCache implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ArtifactCache.class);
     private static final String PARTIAL = ".partial";
+    private static final String LOCK = ".lock";
 
     private final ArtifactCacheProperties properties;
     private final Path dir;
@@ -160,40 +162,52 @@ public final class ArtifactCache implements AutoCloseable {
     }
 
     private Path download(ArtifactSource source, URI uri, String sha256, long sizeBytes, String key) {
-        misses.increment();
         Path target = dir.resolve(key);
         Path partial = dir.resolve(key + PARTIAL);
         try {
             Files.createDirectories(dir);
-            if (sizeBytes > 0) {
-                makeRoom(sizeBytes - sizeOf(partial), key);
+            // processes sharing the folder (./platform up runs the tokenizer and the workers on one) take turns too
+            try (var lock = FileChannel.open(dir.resolve(key + LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 var held = lock.lock()) {
+                if (touch(target)) {
+                    hits.increment();
+                    return target;
+                }
+                misses.increment();
+                return downloadLocked(source, uri, sha256, sizeBytes, key, target, partial);
             }
-            long started = System.nanoTime();
-            boolean resumed = sizeOf(partial) > 0;
-            transfer(source, uri, partial, sizeBytes);
-            Optional<String> wrong = mismatch(partial, sha256);
-            if (wrong.isPresent() && resumed) {
-                // the partial file may have been left by an older object under the same name: once more from the start
-                log.warn("{} did not match its checksum after resuming a partial download; fetching it again from the start", uri);
-                Files.delete(partial);
-                transfer(source, uri, partial, sizeBytes);
-                wrong = mismatch(partial, sha256);
-            }
-            if (wrong.isPresent()) {
-                deleteQuietly(partial);
-                throw refuse(uri.toString(), sha256, "the downloaded bytes have " + wrong.get(), " (the download was deleted)");
-            }
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            log.info("Fetched {} ({} bytes) into {} in {} ms", uri, Files.size(target), target,
-                    (System.nanoTime() - started) / 1_000_000);
-            if (sizeBytes <= 0) {
-                makeRoom(0, key);
-            }
-            return target;
         } catch (IOException e) {
             throw new IllegalStateException("cannot fetch " + uri + " after " + properties.attempts() + " attempt(s): " + e.getMessage()
                     + " (what arrived is kept in " + partial + " and the next fetch resumes from it)", e);
         }
+    }
+
+    private Path downloadLocked(ArtifactSource source, URI uri, String sha256, long sizeBytes, String key, Path target, Path partial)
+            throws IOException {
+        if (sizeBytes > 0) {
+            makeRoom(sizeBytes - sizeOf(partial), key);
+        }
+        long started = System.nanoTime();
+        boolean resumed = sizeOf(partial) > 0;
+        transfer(source, uri, partial, sizeBytes);
+        Optional<String> wrong = mismatch(partial, sha256);
+        if (wrong.isPresent() && resumed) {
+            // the partial file may have been left by an older object under the same name: once more from the start
+            log.warn("{} did not match its checksum after resuming a partial download; fetching it again from the start", uri);
+            Files.delete(partial);
+            transfer(source, uri, partial, sizeBytes);
+            wrong = mismatch(partial, sha256);
+        }
+        if (wrong.isPresent()) {
+            deleteQuietly(partial);
+            throw refuse(uri.toString(), sha256, "the downloaded bytes have " + wrong.get(), " (the download was deleted)");
+        }
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        log.info("Fetched {} ({} bytes) into {} in {} ms", uri, Files.size(target), target, (System.nanoTime() - started) / 1_000_000);
+        if (sizeBytes <= 0) {
+            makeRoom(0, key);
+        }
+        return target;
     }
 
     /** Appends the rest of the object to {@code partial}, retrying broken transfers from where they stopped. */
@@ -294,6 +308,9 @@ public final class ArtifactCache implements AutoCloseable {
             for (Path file : files.toList()) {
                 try {
                     String name = file.getFileName().toString();
+                    if (name.endsWith(LOCK)) {
+                        continue;
+                    }
                     String key = name.endsWith(PARTIAL) ? name.substring(0, name.length() - PARTIAL.length()) : name;
                     entries.add(new Entry(file, key, Files.size(file), Files.getLastModifiedTime(file)));
                 } catch (NoSuchFileException gone) {
