@@ -110,7 +110,7 @@ public final class ArtifactCache implements AutoCloseable {
             }
             Optional<String> wrong = mismatch(file, sha256);
             if (wrong.isPresent()) {
-                throw refuse(uri, sha256, "the file " + file + " has " + wrong.get(), "");
+                throw refuse(file.toString(), sha256, "the file has " + wrong.get(), "");
             }
             return file;
         }

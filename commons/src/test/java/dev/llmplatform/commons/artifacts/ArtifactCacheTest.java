@@ -229,7 +229,7 @@ class ArtifactCacheTest {
         try (var cache = cache()) {
             assertThat(cache.fetch(file.toUri().toString(), sha256(content), content.length)).isEqualTo(file);
             assertThatThrownBy(() -> cache.fetch(file.toUri().toString(), "00".repeat(32), content.length))
-                    .hasMessageContaining("checksum mismatch");
+                    .hasMessageContaining("checksum mismatch for " + file);
             assertThat(file).exists();
         }
     }
