@@ -205,7 +205,12 @@ public final class ArtifactCache implements AutoCloseable {
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         log.info("Fetched {} ({} bytes) into {} in {} ms", uri, Files.size(target), target, (System.nanoTime() - started) / 1_000_000);
         if (sizeBytes <= 0) {
-            makeRoom(0, key);
+            // the size was not known before: make room now; the file is good, so a cache over its bound only warns
+            try {
+                makeRoom(0, key);
+            } catch (IllegalStateException full) {
+                log.warn("{}", full.getMessage());
+            }
         }
         return target;
     }

@@ -101,6 +101,21 @@ class ArtifactCacheTest {
     }
 
     @Test
+    void aPartialFileOfOtherBytesIsDiscardedAndTheObjectFetchedWhole() throws IOException {
+        byte[] content = bytes(200_000, 20);
+        s3.put(BUCKET, "chat/4/model.gguf", content);
+        // left by an older object under the same name, say: resuming from it cannot match the checksum
+        Files.write(cacheDir.resolve(sha256(content) + ".partial"), bytes(50_000, 21));
+        try (var cache = cache()) {
+            Path file = cache.fetch("s3://" + BUCKET + "/chat/4/model.gguf", sha256(content), content.length);
+
+            assertThat(Files.readAllBytes(file)).isEqualTo(content);
+            assertThat(cache.stats().bytesFetched()).isEqualTo(150_000 + 200_000);
+            assertThat(cache.stats().refused()).isZero();
+        }
+    }
+
+    @Test
     void refusesACorruptedS3ObjectAndKeepsNothingOfIt() throws IOException {
         byte[] registered = bytes(100_000, 3);
         byte[] corrupted = registered.clone();
