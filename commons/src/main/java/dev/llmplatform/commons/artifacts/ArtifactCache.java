@@ -117,7 +117,7 @@ public final class ArtifactCache implements AutoCloseable {
         ArtifactSource source = source(scheme, uri);
         String key = sha256.isBlank() ? "uri-" + Sha256.ofText(uri) : sha256.toLowerCase();
         Path target = dir.resolve(key);
-        if (touch(target)) {
+        if (intact(target, sha256)) {
             hits.increment();
             return target;
         }
@@ -128,7 +128,7 @@ public final class ArtifactCache implements AutoCloseable {
         }
         try {
             // another fetch may have finished between the look above and taking the download over
-            Path fetched = touch(target) ? target : download(source, parsed, sha256, sizeBytes, key);
+            Path fetched = intact(target, sha256) ? target : download(source, parsed, sha256, sizeBytes, key);
             mine.complete(fetched);
             return fetched;
         } catch (RuntimeException e) {
@@ -169,7 +169,7 @@ public final class ArtifactCache implements AutoCloseable {
             // processes sharing the folder (./platform up runs the tokenizer and the workers on one) take turns too
             try (var lock = FileChannel.open(dir.resolve(key + LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  var held = lock.lock()) {
-                if (touch(target)) {
+                if (intact(target, sha256)) {
                     hits.increment();
                     return target;
                 }
@@ -324,6 +324,23 @@ public final class ArtifactCache implements AutoCloseable {
             }
         }
         return entries;
+    }
+
+    /**
+     * Whether the cached file is there and still has its SHA-256 (checked on every use, as local files are: a disk can
+     * rot); one that changed is deleted, to be fetched again.
+     */
+    private boolean intact(Path target, String sha256) {
+        if (!touch(target)) {
+            return false;
+        }
+        Optional<String> wrong = mismatch(target, sha256);
+        if (wrong.isPresent()) {
+            log.warn("The cached {} has SHA-256 {} now; deleted, to be fetched again", target, wrong.get());
+            deleteQuietly(target);
+            return false;
+        }
+        return true;
     }
 
     /** Marks a cached file as just used (its modification time is the LRU order); false when it is not there. */

@@ -101,6 +101,23 @@ class ArtifactCacheTest {
     }
 
     @Test
+    void aCachedFileThatChangedOnDiskIsFetchedAgain() throws IOException {
+        byte[] content = bytes(100_000, 22);
+        s3.put(BUCKET, "chat/5/model.gguf", content);
+        try (var cache = cache()) {
+            Path file = cache.fetch("s3://" + BUCKET + "/chat/5/model.gguf", sha256(content), content.length);
+            byte[] rotten = content.clone();
+            rotten[1] ^= 1;
+            Files.write(file, rotten);
+
+            Path again = cache.fetch("s3://" + BUCKET + "/chat/5/model.gguf", sha256(content), content.length);
+
+            assertThat(Files.readAllBytes(again)).isEqualTo(content);
+            assertThat(cache.stats().misses()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aPartialFileOfOtherBytesIsDiscardedAndTheObjectFetchedWhole() throws IOException {
         byte[] content = bytes(200_000, 20);
         s3.put(BUCKET, "chat/4/model.gguf", content);
