@@ -336,8 +336,9 @@ class ChartSemanticsTest {
         var gpu = ChartFixture.render(ChartFixture.values("gpu-cluster"));
         var registry = gpu.only("Deployment", R + "model-registry");
         var container = Yamls.list(registry, "spec.template.spec.containers").getFirst();
-        assertThat(env(container)).containsEntry("REGISTRY_ARTIFACTS_STORE", "filesystem")
-                .containsEntry("REGISTRY_ARTIFACTS_DIRECTORY", "/var/lib/llm-platform/artifacts")
+        // the names and values the registry binds (registry.artifacts.store local|s3, .local-dir, .s3.path-style)
+        assertThat(env(container)).containsEntry("REGISTRY_ARTIFACTS_STORE", "local")
+                .containsEntry("REGISTRY_ARTIFACTS_LOCALDIR", "/var/lib/llm-platform/artifacts")
                 .containsEntry("REGISTRY_DB_URL", "jdbc:postgresql://" + R + "postgresql:5432/registry");
         assertThat(Yamls.list(container, "volumeMounts")).anySatisfy(m -> assertThat(m).containsEntry("name", "artifacts")
                 .containsEntry("mountPath", "/var/lib/llm-platform/artifacts"));
@@ -352,7 +353,7 @@ class ChartSemanticsTest {
         assertThat(env(s3)).containsEntry("REGISTRY_ARTIFACTS_STORE", "s3")
                 .containsEntry("REGISTRY_ARTIFACTS_S3_BUCKET", "llm-models")
                 .containsEntry("REGISTRY_ARTIFACTS_S3_ENDPOINT", "http://minio.storage.svc:9000")
-                .containsEntry("REGISTRY_ARTIFACTS_S3_PATHSTYLEACCESS", "true")
+                .containsEntry("REGISTRY_ARTIFACTS_S3_PATHSTYLE", "true")
                 .containsEntry("REGISTRY_DB_URL", "jdbc:postgresql://postgres.databases.svc:5432/registry");
         assertThat(Yamls.list(s3, "env")).anySatisfy(e -> {
             assertThat(e.get("name")).isEqualTo("REGISTRY_ARTIFACTS_S3_SECRETACCESSKEY");
@@ -360,6 +361,31 @@ class ChartSemanticsTest {
         });
         assertThat(cpu.ofKind("PersistentVolumeClaim")).isEmpty();
         assertThat(cpu.ofKind("StatefulSet")).isEmpty();
+    }
+
+    @Test
+    void workersAndTheTokenizerFetchS3ArtifactsIntoAnEmptyDirOfTheirOwn() {
+        var cpu = ChartFixture.render(ChartFixture.values("cpu-cluster"));
+        for (String component : List.of("inference-cpu-service", "tokenizer-service")) {
+            var deployment = cpu.only("Deployment", R + component);
+            var container = Yamls.list(deployment, "spec.template.spec.containers").getFirst();
+            assertThat(env(container)).as(component).containsEntry("ARTIFACTCACHE_DIR", "/var/cache/llm-platform/artifacts")
+                    .containsEntry("ARTIFACTCACHE_MAXSIZE", "30GB")
+                    // the registry's S3 server, as the registry is configured
+                    .containsEntry("ARTIFACTCACHE_S3_ENDPOINT", "http://minio.storage.svc:9000")
+                    .containsEntry("ARTIFACTCACHE_S3_PATHSTYLE", "true");
+            assertThat(Yamls.list(container, "env")).as(component).anySatisfy(e -> {
+                assertThat(e.get("name")).isEqualTo("ARTIFACTCACHE_S3_SECRETACCESSKEY");
+                assertThat(Yamls.string(e, "valueFrom.secretKeyRef.name")).isEqualTo("llm-registry-s3");
+            });
+            assertThat(Yamls.list(container, "volumeMounts")).as(component).anySatisfy(m -> assertThat(m)
+                    .containsEntry("name", "artifact-cache").containsEntry("mountPath", "/var/cache/llm-platform/artifacts"));
+            assertThat(Yamls.list(deployment, "spec.template.spec.volumes")).as(component).anySatisfy(v -> {
+                assertThat(v.get("name")).isEqualTo("artifact-cache");
+                assertThat(Yamls.string(v, "emptyDir.sizeLimit")).isEqualTo("32Gi");
+            });
+        }
+        assertThat(cpu.ofKind("PersistentVolumeClaim")).as("no volume shared with the registry").isEmpty();
     }
 
     @Test

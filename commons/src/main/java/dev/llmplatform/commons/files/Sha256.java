@@ -28,6 +28,11 @@ public final class Sha256 {
         return HexFormat.of().formatHex(digesting.getMessageDigest().digest());
     }
 
+    /** Of a string's UTF-8 bytes, e.g. to name a file after a URI. */
+    public static String ofText(String text) {
+        return HexFormat.of().formatHex(newDigest().digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     private static MessageDigest newDigest() {
         try {
             return MessageDigest.getInstance("SHA-256");

@@ -8,6 +8,10 @@ import java.net.URI;
 import java.nio.file.Path;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -37,6 +41,14 @@ class ArtifactStoreConfiguration {
         if (!s3.endpoint().isBlank()) {
             client.endpointOverride(URI.create(s3.endpoint()));
         }
-        return new S3ArtifactStore(client.build(), s3.bucket(), s3.prefix());
+        if (!s3.accessKeyId().isBlank()) {
+            client.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKeyId(), s3.secretAccessKey())));
+        }
+        if (!s3.serverChecksum()) {
+            // nor the SDK's own CRC32 trailers and checksum mode, which the same servers refuse
+            client.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                    .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        }
+        return new S3ArtifactStore(client.build(), s3.bucket(), s3.prefix(), s3.serverChecksum());
     }
 }

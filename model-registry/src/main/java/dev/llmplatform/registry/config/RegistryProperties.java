@@ -61,17 +61,25 @@ public record RegistryProperties(
 
     /**
      * An S3-compatible bucket. Credentials come from the AWS default chain (AWS_ACCESS_KEY_ID and
-     * AWS_SECRET_ACCESS_KEY, a profile, or the pod's role).
+     * AWS_SECRET_ACCESS_KEY, a profile, or the pod's role) unless {@code accessKeyId} is set.
      *
-     * @param endpoint  empty for AWS itself; the URL of MinIO, Ceph or another S3-compatible server otherwise
-     * @param pathStyle address buckets as endpoint/bucket (most S3-compatible servers) instead of bucket.endpoint
+     * @param endpoint        empty for AWS itself; the URL of MinIO, Ceph or another S3-compatible server otherwise
+     * @param pathStyle       address buckets as endpoint/bucket (most S3-compatible servers) instead of bucket.endpoint
+     * @param serverChecksum  send each upload's SHA-256 as {@code x-amz-checksum-sha256}, so that the server refuses
+     *                        mismatching bytes itself; off for servers that do not implement it (S3Proxy): the
+     *                        registry still hashes every upload and deletes an object that does not match
+     * @param accessKeyId     with {@code secretAccessKey}, fixed credentials instead of the default chain
+     * @param secretAccessKey see {@code accessKeyId}
      */
     public record S3(
             @DefaultValue("") String bucket,
             @DefaultValue("models/") String prefix,
             @DefaultValue("") String endpoint,
             @DefaultValue("us-east-1") String region,
-            @DefaultValue("true") boolean pathStyle) {
+            @DefaultValue("true") boolean pathStyle,
+            @DefaultValue("true") boolean serverChecksum,
+            @DefaultValue("") String accessKeyId,
+            @DefaultValue("") String secretAccessKey) {
     }
 
     /**

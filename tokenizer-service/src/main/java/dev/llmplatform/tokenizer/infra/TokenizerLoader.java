@@ -1,6 +1,6 @@
 package dev.llmplatform.tokenizer.infra;
 
-import dev.llmplatform.commons.files.Sha256;
+import dev.llmplatform.commons.artifacts.ArtifactCache;
 import dev.llmplatform.commons.registry.RegistryModels;
 import dev.llmplatform.commons.registry.RegistryWatch;
 import dev.llmplatform.commons.registry.SavedRegistryState;
@@ -24,8 +24,9 @@ import org.springframework.stereotype.Component;
 /**
  * Keeps the loaded tokenizers in step with the registry: follows its WatchModels stream and loads the tokenizer of
  * each model's production GGUF variant, again whenever a promotion moves the alias to another file; readiness
- * ("tokenizers" indicator) waits for one. A file whose SHA-256 differs from the registry's is refused, as the worker
- * refuses it, and the previous tokenizer stays. The registry's last known state is kept on disk
+ * ("tokenizers" indicator) waits for one. The file comes through the {@link ArtifactCache} as the worker's does
+ * ({@code s3://} and {@code https://} fetched into the local cache); one whose SHA-256 differs from the registry's is
+ * refused, as the worker refuses it, and the previous tokenizer stays. The registry's last known state is kept on disk
  * ({@code tokenizer.registry-state-file}), so that a restart while the registry is down loads the same tokenizers.
  */
 @Component
@@ -36,14 +37,19 @@ public class TokenizerLoader implements AutoCloseable {
     private final TokenizerProperties properties;
     private final Tokenizers tokenizers;
     private final GrpcChannelFactory channels;
+    private final ArtifactCache cache;
     /** The artifact (uri and SHA-256) each loaded tokenizer came from, by model id. */
     private final Map<String, String> loadedFrom = new ConcurrentHashMap<>();
     private volatile RegistryWatch watch;
 
-    public TokenizerLoader(TokenizerProperties properties, Tokenizers tokenizers, GrpcChannelFactory channels) {
+    public TokenizerLoader(TokenizerProperties properties, Tokenizers tokenizers, GrpcChannelFactory channels, ArtifactCache cache) {
         this.properties = properties;
         this.tokenizers = tokenizers;
         this.channels = channels;
+        this.cache = cache;
+        // keep the GGUFs whose vocabularies are loaded; a re-fetch would only cost time, but why pay it
+        cache.keepWhileUsed(() -> loadedFrom.values().stream().map(source -> source.substring(source.lastIndexOf('#') + 1))
+                .collect(java.util.stream.Collectors.toSet()));
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -71,12 +77,8 @@ public class TokenizerLoader implements AutoCloseable {
             return;
         }
         try {
-            Path file = RegistryModels.localFile(artifact.get());
-            String sha256 = artifact.get().getSha256();
-            if (!sha256.isBlank() && !Sha256.of(file).equalsIgnoreCase(sha256)) {
-                // the same file the worker would refuse: keep the tokenizer of the version still being served
-                throw new IllegalStateException("checksum mismatch for " + file + ": registry says " + sha256);
-            }
+            // a file the worker would refuse (checksum mismatch) is refused here too: the served version's tokenizer stays
+            Path file = cache.fetch(artifact.get());
             tokenizers.put(new LlamaCppTokenizer(modelId, file));
             loadedFrom.put(modelId, source);
             log.info("Loaded the tokenizer of {} version {} from {}", modelId, artifact.get().getVersion(), artifact.get().getUri());

@@ -11,6 +11,8 @@ import dev.llmplatform.proto.v1.ModelEvent;
 import dev.llmplatform.tokenizer.config.TokenizerProperties;
 import dev.llmplatform.tokenizer.domain.ModelTokenizer;
 import dev.llmplatform.tokenizer.domain.Tokenizers;
+import dev.llmplatform.commons.artifacts.ArtifactCache;
+import dev.llmplatform.commons.artifacts.ArtifactCacheProperties;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -31,7 +33,8 @@ class TokenizerLoaderTest {
 
     private final Tokenizers tokenizers = new Tokenizers();
     private final TokenizerLoader loader = new TokenizerLoader(
-            new Binder(new MapConfigurationPropertySource(Map.of())).bindOrCreate("tokenizer", TokenizerProperties.class), tokenizers, null);
+            new Binder(new MapConfigurationPropertySource(Map.of())).bindOrCreate("tokenizer", TokenizerProperties.class), tokenizers, null,
+            new ArtifactCache(ArtifactCacheProperties.defaults()));
 
     @AfterEach
     void close() {

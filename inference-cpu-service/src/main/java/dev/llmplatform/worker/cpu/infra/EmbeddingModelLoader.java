@@ -1,6 +1,6 @@
 package dev.llmplatform.worker.cpu.infra;
 
-import dev.llmplatform.commons.files.Sha256;
+import dev.llmplatform.commons.artifacts.ArtifactCache;
 import dev.llmplatform.commons.registry.RegistryModels;
 import dev.llmplatform.commons.registry.SavedRegistryState;
 import dev.llmplatform.proto.v1.DeviceClass;
@@ -9,8 +9,7 @@ import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.worker.cpu.config.EmbeddingProperties;
 import dev.llmplatform.worker.core.config.WorkerProperties;
 import dev.llmplatform.worker.cpu.domain.LoadedEmbeddingModels;
-import java.io.IOException;
-import java.nio.file.Files;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +21,13 @@ import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Loads, at start, every embedding model the registry lists with a CPU ONNX artifact. The tokenizer is the
- * {@code tokenizer.json} beside the model file. Runs beside the generation {@link ModelLoader}: a worker serves both
+ * Loads, at start, every embedding model the registry lists with a CPU ONNX artifact. Both files come through the
+ * {@link ArtifactCache} ({@code file:} in place, {@code s3://} and {@code https://} fetched), the model checked against
+ * its SHA-256. The tokenizer is the artifact's {@code tokenizer_uri} or, when the registry has none, the
+ * {@code tokenizer.json} beside the model ({@code s3://bucket/m/model.onnx} → {@code s3://bucket/m/tokenizer.json}).
+ * The registry keeps no checksum for tokenizers: a remote one is cached under its URI, which must therefore not be
+ * overwritten with other content (the registry's uploads never do). ONNX Runtime reads both files into memory, so
+ * the cache may evict them once loaded. Runs beside the generation {@link ModelLoader}: a worker serves both
  * kinds, and a registry without an embedding model only means this worker serves none.
  */
 @Component
@@ -38,13 +42,15 @@ public class EmbeddingModelLoader {
     private final EmbeddingProperties properties;
     private final LoadedEmbeddingModels models;
     private final GrpcChannelFactory channels;
+    private final ArtifactCache cache;
 
     public EmbeddingModelLoader(WorkerProperties worker, EmbeddingProperties properties, LoadedEmbeddingModels models,
-                                GrpcChannelFactory channels) {
+                                GrpcChannelFactory channels, ArtifactCache cache) {
         this.worker = worker;
         this.properties = properties;
         this.models = models;
         this.channels = channels;
+        this.cache = cache;
     }
 
     /** An embedding model: its task says so, or (registries from before the task field) its CPU artifact is ONNX. */
@@ -90,20 +96,17 @@ public class EmbeddingModelLoader {
         }
     }
 
+    /** The artifact's tokenizer: its own URI in the registry, or tokenizer.json beside the model. */
+    static String tokenizerUri(ModelArtifact artifact) {
+        return artifact.getTokenizerUri().isBlank()
+                ? URI.create(artifact.getUri()).resolve(TOKENIZER_FILE).toString()
+                : artifact.getTokenizerUri();
+    }
+
     /** Loads one ONNX artifact and its tokenizer; returns how long it took. */
     public long load(Model model, ModelArtifact artifact) {
-        Path file = RegistryModels.localFile(artifact);
-        Path tokenizer = file.resolveSibling(TOKENIZER_FILE);
-        try {
-            if (!Files.isRegularFile(file) || !Files.isRegularFile(tokenizer)) {
-                throw new IllegalStateException("embedding model " + file + " or its " + TOKENIZER_FILE + " does not exist");
-            }
-            if (!artifact.getSha256().isBlank() && !Sha256.of(file).equalsIgnoreCase(artifact.getSha256())) {
-                throw new IllegalStateException("checksum mismatch for " + file + ": registry says " + artifact.getSha256());
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        Path file = cache.fetch(artifact);
+        Path tokenizer = cache.fetch(tokenizerUri(artifact), "", 0);
         long started = System.nanoTime();
         int maxTokens = model.getContextLength() > 0 ? model.getContextLength() : properties.defaultMaxInputTokens();
         var engine = new OnnxSentenceEncoder(model.getId(), file, tokenizer, maxTokens, properties.batchSize(), properties.threads());

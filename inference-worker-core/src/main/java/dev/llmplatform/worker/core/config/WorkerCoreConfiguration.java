@@ -1,5 +1,8 @@
 package dev.llmplatform.worker.core.config;
 
+import dev.llmplatform.commons.artifacts.ArtifactCache;
+import dev.llmplatform.commons.artifacts.ArtifactCacheMetrics;
+import dev.llmplatform.commons.artifacts.ArtifactCacheProperties;
 import dev.llmplatform.worker.core.api.Embeddings;
 import dev.llmplatform.worker.core.api.InferenceWorkerService;
 import dev.llmplatform.worker.core.api.WorkerDrain;
@@ -20,7 +23,7 @@ import org.springframework.grpc.client.GrpcChannelFactory;
  * them, {@link Embeddings}).
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(WorkerProperties.class)
+@EnableConfigurationProperties({WorkerProperties.class, ArtifactCacheProperties.class})
 public class WorkerCoreConfiguration {
 
     /** Closing frees the models' memory (llama.cpp contexts, weights and KV caches). */
@@ -34,10 +37,16 @@ public class WorkerCoreConfiguration {
         return new WorkerMetrics(meters, models);
     }
 
+    /** Where s3:// and https:// artifacts are fetched to; file: artifacts are read in place. */
+    @Bean(destroyMethod = "close")
+    ArtifactCache artifactCache(ArtifactCacheProperties properties, MeterRegistry meters) {
+        return ArtifactCacheMetrics.bind(new ArtifactCache(properties), meters);
+    }
+
     @Bean(destroyMethod = "close")
     ModelLoader modelLoader(WorkerProperties properties, WorkerDevice device, LoadedModels models, WorkerMetrics metrics,
-                            GrpcChannelFactory channels) {
-        return new ModelLoader(properties, device, models, metrics, channels);
+                            GrpcChannelFactory channels, ArtifactCache cache) {
+        return new ModelLoader(properties, device, models, metrics, channels, cache);
     }
 
     @Bean

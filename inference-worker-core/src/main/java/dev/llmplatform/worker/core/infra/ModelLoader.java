@@ -1,7 +1,7 @@
 package dev.llmplatform.worker.core.infra;
 
-import dev.llmplatform.commons.files.Sha256;
-import dev.llmplatform.commons.registry.RegistryModels;
+import dev.llmplatform.commons.artifacts.ArtifactCache;
+import dev.llmplatform.commons.artifacts.ArtifactCacheProperties;
 import dev.llmplatform.commons.registry.RegistryWatch;
 import dev.llmplatform.commons.registry.SavedRegistryState;
 import dev.llmplatform.proto.v1.Model;
@@ -14,13 +14,13 @@ import dev.llmplatform.worker.core.domain.LoadOutcome;
 import dev.llmplatform.worker.core.domain.LoadedModels;
 import dev.llmplatform.worker.core.engine.ContinuousBatchingEngine;
 import dev.llmplatform.worker.core.llama.LlamaContext;
-import java.io.IOException;
-import java.nio.file.Files;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -32,8 +32,10 @@ import org.springframework.grpc.client.GrpcChannelFactory;
  * stream: at start (and after every reconnect) the state of every model, then each change. For every chat model
  * whose production version has a GGUF for this device, that artifact is loaded; when a promotion moves the alias,
  * the new artifact is loaded next to the old one, the switch is one map write, and the old engine closes once the
- * generations running on it have ended, so no request fails during the switch. Every artifact's SHA-256 is checked
- * before loading: a corrupted file is refused (logged, and the previous version keeps serving). Nothing is loaded
+ * generations running on it have ended, so no request fails during the switch. Artifacts come through the
+ * {@link ArtifactCache}: {@code file:} URIs in place, {@code s3://} and {@code https://} fetched into the local cache.
+ * Every artifact's SHA-256 is checked before loading: a corrupted file or object is refused (logged, and the previous
+ * version keeps serving). Nothing is loaded
  * while the device's back end is unusable. The watch keeps the registry's last known state on disk
  * ({@code worker.registry-state-file}): restarted while the registry is down, the worker loads from it (each file
  * still checked against its SHA-256) and serves.
@@ -48,6 +50,7 @@ public class ModelLoader implements AutoCloseable {
     private final LoadedModels models;
     private final WorkerMetrics metrics;
     private final GrpcChannelFactory channels;
+    private final ArtifactCache cache;
     /** Why the current production artifact of a model is not served, by model id. */
     private final Map<String, String> refused = new ConcurrentHashMap<>();
     /** What the registry last said about each model: the only source LoadModel may load from. */
@@ -56,13 +59,22 @@ public class ModelLoader implements AutoCloseable {
     private volatile RegistryWatch watch;
 
     public ModelLoader(WorkerProperties properties, WorkerDevice device, LoadedModels models, WorkerMetrics metrics,
-                       GrpcChannelFactory channels) {
+                       GrpcChannelFactory channels, ArtifactCache cache) {
         this.properties = properties;
         this.device = device;
         this.artifacts = new RegisteredArtifacts(device.artifactClasses());
         this.models = models;
         this.metrics = metrics;
         this.channels = channels;
+        this.cache = cache;
+        // the files of loaded models stay in the cache, however long ago they were fetched
+        cache.keepWhileUsed(() -> models.all().stream().map(LoadedModels.Entry::sha256).collect(Collectors.toSet()));
+    }
+
+    /** With a cache of the default settings (tests that load only {@code file:} artifacts). */
+    public ModelLoader(WorkerProperties properties, WorkerDevice device, LoadedModels models, WorkerMetrics metrics,
+                       GrpcChannelFactory channels) {
+        this(properties, device, models, metrics, channels, new ArtifactCache(ArtifactCacheProperties.defaults()));
     }
 
     /** Whether the device's back end is usable at all (it may still have no model loaded). */
@@ -203,8 +215,7 @@ public class ModelLoader implements AutoCloseable {
         }
         long started = System.nanoTime();
         try {
-            Path file = RegistryModels.localFile(artifact);
-            verify(file, artifact.getSha256());
+            Path file = cache.fetch(artifact);
             int context = Math.min(properties.contextPerSlot(), contextLength(model, artifact));
             var llama = new LlamaContext(usable.library(), file, new LlamaContext.Settings(
                     usable.gpu() ? properties.gpuLayers() : 0, properties.slots(), context, properties.batchTokens(), threads(usable)));
@@ -225,7 +236,7 @@ public class ModelLoader implements AutoCloseable {
             }, () -> log.info("Loaded model {} version {} ({}) from {} on {} in {} ms", model.getId(), artifact.getVersion(),
                     variant, file, usable.device(), took.toMillis()));
             return took;
-        } catch (IOException e) {
+        } catch (UncheckedIOException e) {
             throw new IllegalStateException("cannot read " + artifact.getUri() + ": " + e.getMessage(), e);
         }
     }
@@ -245,19 +256,6 @@ public class ModelLoader implements AutoCloseable {
 
     private static int running(GenerationEngine engine) {
         return engine instanceof DrainingEngine draining ? draining.running() : 0;
-    }
-
-    private static void verify(Path file, String expectedSha256) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalStateException("model file " + file + " does not exist");
-        }
-        if (!expectedSha256.isBlank()) {
-            String actual = Sha256.of(file);
-            if (!actual.equalsIgnoreCase(expectedSha256)) {
-                throw new IllegalStateException("checksum mismatch for " + file + ": registry says " + expectedSha256
-                        + ", file has " + actual + "; the file is corrupted or was replaced");
-            }
-        }
     }
 
     @Override

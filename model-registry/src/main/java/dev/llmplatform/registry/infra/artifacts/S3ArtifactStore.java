@@ -16,18 +16,21 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * Artifacts as objects in an S3-compatible bucket (the deployment option). The upload carries the declared
  * SHA-256 as {@code x-amz-checksum-sha256}, so the server itself refuses mismatching bytes before the object
  * becomes visible; the store hashes the stream too and deletes the object should a server not check.
- * The length must be known in advance (S3 needs it for a single streamed PUT).
+ * The length must be known in advance (S3 needs it for a single streamed PUT). Servers that do not implement
+ * checksum headers (S3Proxy) get none ({@code serverChecksum} false); the store's own hash still guards them.
  */
 public final class S3ArtifactStore implements ArtifactStore {
 
     private final S3Client s3;
     private final String bucket;
     private final String prefix;
+    private final boolean serverChecksum;
 
-    public S3ArtifactStore(S3Client s3, String bucket, String prefix) {
+    public S3ArtifactStore(S3Client s3, String bucket, String prefix, boolean serverChecksum) {
         this.s3 = s3;
         this.bucket = bucket;
         this.prefix = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+        this.serverChecksum = serverChecksum;
     }
 
     @Override
@@ -39,10 +42,13 @@ public final class S3ArtifactStore implements ArtifactStore {
         String objectKey = prefix + key;
         var verifying = new VerifyingInputStream(content, maxBytes);
         try {
-            s3.putObject(b -> b.bucket(bucket).key(objectKey).contentLength(declaredLength)
-                            .checksumAlgorithm(ChecksumAlgorithm.SHA256)
-                            .checksumSHA256(Base64.getEncoder().encodeToString(HexFormat.of().parseHex(expectedSha256))),
-                    RequestBody.fromInputStream(verifying, declaredLength));
+            s3.putObject(b -> {
+                b.bucket(bucket).key(objectKey).contentLength(declaredLength);
+                if (serverChecksum) {
+                    b.checksumAlgorithm(ChecksumAlgorithm.SHA256)
+                            .checksumSHA256(Base64.getEncoder().encodeToString(HexFormat.of().parseHex(expectedSha256)));
+                }
+            }, RequestBody.fromInputStream(verifying, declaredLength));
         } catch (S3Exception e) {
             if ("BadDigest".equals(e.awsErrorDetails().errorCode()) || "InvalidRequest".equals(e.awsErrorDetails().errorCode())) {
                 throw VerifyingInputStream.mismatch(expectedSha256, "something else (refused by the S3 server: " + e.awsErrorDetails().errorMessage() + ")");
