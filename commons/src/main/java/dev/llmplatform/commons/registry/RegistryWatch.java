@@ -7,6 +7,7 @@ import dev.llmplatform.proto.v1.ModelRegistryGrpc;
 import dev.llmplatform.proto.v1.WatchModelsRequest;
 import io.grpc.Channel;
 import io.grpc.Context;
+import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.time.Duration;
@@ -96,6 +97,10 @@ public final class RegistryWatch implements AutoCloseable {
             try {
                 if (!closed) {
                     Thread.sleep(retry);
+                    // the next attempt dials now rather than after the channel's own backoff (up to minutes)
+                    if (registry instanceof ManagedChannel managed) {
+                        managed.resetConnectBackoff();
+                    }
                 }
             } catch (InterruptedException e) {
                 return;
