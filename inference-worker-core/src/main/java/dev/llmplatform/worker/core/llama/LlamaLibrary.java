@@ -93,6 +93,9 @@ public final class LlamaLibrary {
     final MethodHandle samplerFree;
     final MethodHandle logSet;
     final MethodHandle printSystemInfo;
+    final MethodHandle modelQuantizeDefaultParams;
+    final MethodHandle modelQuantize;
+    final MethodHandle modelFtype;
     // ggml-backend.h
     private final MethodHandle loadAllFromPath;
     private final MethodHandle devCount;
@@ -172,6 +175,9 @@ public final class LlamaLibrary {
         samplerChainRemove = handle("llama_sampler_chain_remove", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
         logSet = handle("llama_log_set", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
         printSystemInfo = handle("llama_print_system_info", FunctionDescriptor.of(ADDRESS));
+        modelQuantizeDefaultParams = handle("llama_model_quantize_default_params", FunctionDescriptor.of(LlamaStructs.QUANTIZE_PARAMS));
+        modelQuantize = handle("llama_model_quantize", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        modelFtype = handle("llama_model_ftype", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
         loadAllFromPath = handle("ggml_backend_load_all_from_path", FunctionDescriptor.ofVoid(ADDRESS));
         devCount = handle("ggml_backend_dev_count", FunctionDescriptor.of(JAVA_LONG));
