@@ -71,12 +71,15 @@ public record RegistryProperties(
             @DefaultValue("5m") Duration workerWait,
             @DefaultValue List<EvaluationText> texts,
             @DefaultValue("512") int chunkTokens,
-            @DefaultValue("64") int decodeTokens,
+            @DefaultValue("32") int decodeTokens,
             @DefaultValue("cpu") String deviceClass) {
     }
 
-    /** @param path a text file; models without one are measured on the registry's default text (evaluation/default.txt) */
-    public record EvaluationText(String model, String path) {
+    /**
+     * @param path        a text file; models without one are measured on the registry's default text (evaluation/default.txt)
+     * @param chunkTokens tokens per perplexity chunk for this model (e.g. the window it was trained on); 0 for the global one
+     */
+    public record EvaluationText(String model, String path, @DefaultValue("0") int chunkTokens) {
     }
 
     /**

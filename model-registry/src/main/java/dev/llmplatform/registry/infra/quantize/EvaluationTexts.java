@@ -16,8 +16,11 @@ public class EvaluationTexts {
 
     static final String DEFAULT_RESOURCE = "evaluation/default.txt";
 
-    /** @param name what the text is, recorded with the measurements */
-    public record Text(String name, String content) {
+    /**
+     * @param name        what the text is, recorded with the measurements
+     * @param chunkTokens tokens per perplexity chunk; 0 for registry.quantizer.chunk-tokens
+     */
+    public record Text(String name, String content, int chunkTokens) {
     }
 
     private final List<RegistryProperties.EvaluationText> texts;
@@ -30,14 +33,14 @@ public class EvaluationTexts {
         for (var text : texts) {
             if (text.model().equals(modelId)) {
                 Path file = Path.of(text.path());
-                return new Text(file.getFileName().toString(), Files.readString(file));
+                return new Text(file.getFileName().toString(), Files.readString(file), text.chunkTokens());
             }
         }
         try (InputStream in = EvaluationTexts.class.getClassLoader().getResourceAsStream(DEFAULT_RESOURCE)) {
             if (in == null) {
                 throw new IOException("the registry's default evaluation text " + DEFAULT_RESOURCE + " is missing");
             }
-            return new Text("registry default text", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new Text("registry default text", new String(in.readAllBytes(), StandardCharsets.UTF_8), 0);
         }
     }
 }

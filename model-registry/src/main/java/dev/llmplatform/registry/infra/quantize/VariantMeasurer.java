@@ -103,7 +103,7 @@ public class VariantMeasurer {
                 .findFirst();
         var text = texts.forModel(modelId);
         var request = EvaluateArtifactRequest.newBuilder().setArtifact(ref(modelId, variant)).setText(text.content())
-                .setTextName(text.name()).setChunkTokens(settings.chunkTokens()).setDecodeTokens(settings.decodeTokens());
+                .setTextName(text.name()).setChunkTokens(text.chunkTokens() > 0 ? text.chunkTokens() : settings.chunkTokens()).setDecodeTokens(settings.decodeTokens());
         reference.ifPresent(r -> request.setReference(ref(modelId, r)));
         var measured = worker.evaluate(request.build());
         var measurements = new VariantMeasurements(measured.getPerplexity(), measured.getScoredTokens(), measured.getTextName(),
