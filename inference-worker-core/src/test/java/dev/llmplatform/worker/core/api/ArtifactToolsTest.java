@@ -60,6 +60,7 @@ class ArtifactToolsTest {
     static InferenceWorkerGrpc.InferenceWorkerBlockingStub worker;
     static ArtifactRef f16;
     static ArtifactRef tampered;
+    static ArtifactRef quantized;
 
     @BeforeAll
     static void start() throws Exception {
@@ -70,12 +71,17 @@ class ArtifactToolsTest {
         Path bad = Files.copy(CpuBuild.GGUF, dir.resolve("tampered.gguf"));
         String sha = Sha256.of(CpuBuild.GGUF);
         Files.write(bad, new byte[] {1}, java.nio.file.StandardOpenOption.APPEND);
+        Path q8 = dir.resolve("q8.gguf");
+        new dev.llmplatform.worker.core.llama.LlamaQuantizer(CpuBuild.library()).quantize(CpuBuild.GGUF, q8,
+                dev.llmplatform.worker.core.llama.QuantizationType.Q8_0, 1);
+        quantized = ArtifactRef.newBuilder().setModel("tiny-kjv-chat").setUri(q8.toUri().toString()).setSha256(Sha256.of(q8)).build();
         f16 = ArtifactRef.newBuilder().setModel("tiny-kjv-chat").setUri(CpuBuild.GGUF.toUri().toString()).setSha256(sha).build();
         tampered = ArtifactRef.newBuilder().setModel("tiny-kjv-chat").setUri(bad.toUri().toString()).setSha256(sha).build();
         ModelLoaderEvents.deliver(loader, ModelEvent.newBuilder().setModelId("tiny-kjv-chat").setKind(ModelChangeKind.MODEL_CHANGE_KIND_PROMOTED)
                 .setModel(Model.newBuilder().setId("tiny-kjv-chat").setTask("chat").setProductionVersion("1")
                         .addArtifacts(artifact("cpu-f16", f16))
-                        .addVersions(ModelVersion.newBuilder().setVersion("2").addVariants(artifact("cpu-f16", tampered)))).build());
+                        .addVersions(ModelVersion.newBuilder().setVersion("2").addVariants(artifact("cpu-f16", tampered))
+                                .addVariants(artifact("cpu-q8", quantized)))).build());
         tools = new ArtifactTools(device, ref -> loader.registeredFile(ref.getModel(), ref.getUri(), ref.getSha256()), 1);
         var service = new InferenceWorkerService(properties, models, loader, null, null, List.of(), null, Optional.of(tools));
         String name = InProcessServerBuilder.generateName();
@@ -139,6 +145,7 @@ class ArtifactToolsTest {
         assertThat(refusal(() -> quantize(f16.toBuilder().setUri("file:///etc/passwd").build(), "Q8_0"))).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(refusal(() -> quantize(f16.toBuilder().setModel("other").build(), "Q8_0"))).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(refusal(() -> quantize(tampered, "Q8_0"))).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(refusal(() -> quantize(quantized, "Q4_K_M"))).as("an already quantized source").isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(refusal(() -> worker.evaluateArtifact(EvaluateArtifactRequest.newBuilder().setArtifact(f16).build())))
                 .isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
