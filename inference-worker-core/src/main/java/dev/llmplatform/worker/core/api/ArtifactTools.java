@@ -133,7 +133,13 @@ public final class ArtifactTools implements AutoCloseable {
         try {
             progress(call, "quantizing", 0.05);
             long started = System.nanoTime();
-            new LlamaQuantizer(library()).quantize(file, temp, type, threads);
+            double[] reported = {0};
+            new LlamaQuantizer(library()).quantize(file, temp, type, threads, fraction -> {
+                if (fraction - reported[0] >= 0.05 && !call.isCancelled()) {
+                    reported[0] = fraction;
+                    progress(call, "quantizing", 0.05 + 0.45 * fraction);
+                }
+            });
             long millis = (System.nanoTime() - started) / 1_000_000;
             long size = Files.size(temp);
             log.info("Quantized {} to {} in {} ms: {} bytes", source.getUri(), type, millis, size);

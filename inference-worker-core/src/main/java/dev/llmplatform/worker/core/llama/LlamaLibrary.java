@@ -46,6 +46,8 @@ public final class LlamaLibrary {
     }
 
     private static volatile LlamaLibrary loaded;
+    /** Hears llama.cpp's log lines written on this thread (the quantizer reports each tensor it converts this way). */
+    private static final ThreadLocal<java.util.function.Consumer<String>> LOG_LISTENER = new ThreadLocal<>();
 
     private final Path directory;
     private final SymbolLookup symbols;
@@ -216,6 +218,16 @@ public final class LlamaLibrary {
         }
     }
 
+    /** Runs {@code work} with {@code listener} hearing the log lines llama.cpp writes on this thread meanwhile. */
+    static void withLogListener(java.util.function.Consumer<String> listener, Runnable work) {
+        LOG_LISTENER.set(listener);
+        try {
+            work.run();
+        } finally {
+            LOG_LISTENER.remove();
+        }
+    }
+
     public Path directory() {
         return directory;
     }
@@ -291,6 +303,10 @@ public final class LlamaLibrary {
             String message = string(text).strip();
             if (message.isEmpty()) {
                 return;
+            }
+            var listener = LOG_LISTENER.get();
+            if (listener != null) {
+                listener.accept(message);
             }
             switch (level) {
                 case 4 -> log.warn("llama.cpp: {}", message);

@@ -30,6 +30,35 @@ public final class LlamaQuantizer {
      * @throws IllegalStateException    when llama.cpp fails (it logs why: an unreadable file, an unsupported tensor)
      */
     public void quantize(Path source, Path target, QuantizationType type, int threads) {
+        quantize(source, target, type, threads, fraction -> { });
+    }
+
+    /**
+     * The same, telling {@code progress} the share of tensors done (0..1) as llama.cpp logs each one ("[ 12/ 57]
+     * blk.1.attn_q.weight ..."); called on this thread, from inside llama.cpp, so it must return quickly and not throw.
+     */
+    public void quantize(Path source, Path target, QuantizationType type, int threads, java.util.function.DoubleConsumer progress) {
+        RuntimeException[] failure = new RuntimeException[1];
+        LlamaLibrary.withLogListener(line -> {
+            var tensor = TENSOR_DONE.matcher(line);
+            if (tensor.find()) {
+                progress.accept(Double.parseDouble(tensor.group(1)) / Math.max(1, Double.parseDouble(tensor.group(2))));
+            }
+        }, () -> {
+            try {
+                run(source, target, type, threads);
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        });
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    private static final java.util.regex.Pattern TENSOR_DONE = java.util.regex.Pattern.compile("^\\[\\s*(\\d+)/\\s*(\\d+)\\]");
+
+    private void run(Path source, Path target, QuantizationType type, int threads) {
         if (type.isSource() || !type.needsNoImportanceMatrix()) {
             throw new IllegalArgumentException(type + " is not a type the quantizer makes without an importance matrix");
         }

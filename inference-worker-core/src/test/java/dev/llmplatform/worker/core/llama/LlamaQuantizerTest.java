@@ -38,6 +38,7 @@ class LlamaQuantizerTest {
     static Path dir;
     static LlamaLibrary library;
     static final Map<QuantizationType, Path> files = new EnumMap<>(QuantizationType.class);
+    static final Map<QuantizationType, Double> progress = new EnumMap<>(QuantizationType.class);
 
     @BeforeAll
     static void quantize() {
@@ -46,7 +47,7 @@ class LlamaQuantizerTest {
         files.put(QuantizationType.F16, CpuBuild.GGUF);
         for (QuantizationType type : new QuantizationType[] {QuantizationType.Q8_0, QuantizationType.Q4_K_M}) {
             Path out = dir.resolve("tiny-kjv-chat-" + type.label() + ".gguf");
-            quantizer.quantize(CpuBuild.GGUF, out, type, 2);
+            quantizer.quantize(CpuBuild.GGUF, out, type, 2, fraction -> progress.merge(type, fraction, Math::max));
             files.put(type, out);
         }
     }
@@ -61,6 +62,11 @@ class LlamaQuantizerTest {
             assertThat(params.get(ADDRESS, LlamaStructs.offset(LlamaStructs.QUANTIZE_PARAMS, "prune_layers"))).isEqualTo(MemorySegment.NULL);
             assertThat(params.get(JAVA_LONG, LlamaStructs.offset(LlamaStructs.QUANTIZE_PARAMS, "max_buf_size"))).isEqualTo(8L << 30);
         }
+    }
+
+    @Test
+    void progressFollowsTheTensorsLlamaCppConverts() {
+        assertThat(progress).containsEntry(QuantizationType.Q8_0, 1.0).containsEntry(QuantizationType.Q4_K_M, 1.0);
     }
 
     @Test
