@@ -53,7 +53,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"spring.grpc.server.port=0", "management.server.port=0", "registry.seed.enabled=false",
-                "registry.quantizer.enabled=true", "registry.quantizer.worker-wait=2s"})
+                "registry.quantizer.enabled=true", "registry.quantizer.worker-wait=2s", "registry.quantizer.start-delay=0s"})
 class QuantizeActionTest {
 
     static final byte[] QUANTIZED = "GGUF pretend-quantized weights".repeat(40_000).getBytes();

@@ -25,8 +25,8 @@ import org.springframework.grpc.client.GrpcChannelFactory;
 class QuantizerConfiguration {
 
     @Bean(destroyMethod = "close")
-    WorkerJobs workerJobs() {
-        return new WorkerJobs();
+    WorkerJobs workerJobs(RegistryProperties properties) {
+        return new WorkerJobs(properties.quantizer().startDelay());
     }
 
     @Bean

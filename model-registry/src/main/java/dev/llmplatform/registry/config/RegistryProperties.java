@@ -64,6 +64,8 @@ public record RegistryProperties(
      * @param chunkTokens  tokens per perplexity chunk, capped by the model's context
      * @param decodeTokens tokens generated to measure decode speed
      * @param deviceClass  the device class of that worker: only variants of this class are measured (it loads no other)
+     * @param startDelay   no quantizing or measuring this soon after the registry started, while the platform's other
+     *                     services boot on the same cores (decode speeds measured then are a fraction of the real ones)
      */
     public record Quantizer(
             @DefaultValue("true") boolean enabled,
@@ -72,7 +74,8 @@ public record RegistryProperties(
             @DefaultValue List<EvaluationText> texts,
             @DefaultValue("512") int chunkTokens,
             @DefaultValue("32") int decodeTokens,
-            @DefaultValue("cpu") String deviceClass) {
+            @DefaultValue("cpu") String deviceClass,
+            @DefaultValue("45s") Duration startDelay) {
     }
 
     /**

@@ -155,11 +155,11 @@ public class ModelStore {
      */
     @Transactional
     public ModelVersion addDerivedVariant(String modelId, String version, Variant variant) {
+        long revision = nextRevision();
         ModelVersion target = requireVersion(modelId, version);
         if (target.stage() != Stage.PRODUCTION) {
-            return addVariant(modelId, version, variant);
+            Lifecycle.checkVariantsOpen(target);
         }
-        long revision = nextRevision();
         Lifecycle.checkName(variant.variantId(), "variant_id");
         if (target.variant(variant.variantId()).isPresent()) {
             throw new RegistryException.AlreadyExists("variant '" + variant.variantId() + "' of version '" + version + "' of model '"

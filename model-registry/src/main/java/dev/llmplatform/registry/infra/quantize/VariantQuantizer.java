@@ -73,9 +73,10 @@ public class VariantQuantizer {
     /**
      * Starts a job, or returns the one already queued or running for the same target. 404 for an unknown model,
      * version or variant; 400 for an unknown type or a source that is not an unquantized GGUF; 409 when the target
-     * variant exists, the version is archived, or the quantizer is disabled.
+     * variant exists, the version is archived, or the quantizer is disabled. Synchronized: the same request twice at
+     * once starts one job (one registry; across replicas the second job fails when it adds the existing variant).
      */
-    public QuantizeJob submit(String modelId, String version, String sourceVariantId, String requestedType) {
+    public synchronized QuantizeJob submit(String modelId, String version, String sourceVariantId, String requestedType) {
         if (!properties.quantizer().enabled()) {
             throw new RegistryException.Conflict("the quantizer is disabled (registry.quantizer.enabled)", "type");
         }
