@@ -1,15 +1,21 @@
 package dev.llmplatform.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmplatform.launcher.LocalPlatform;
+import dev.llmplatform.proto.v1.ArtifactRef;
+import dev.llmplatform.proto.v1.EvaluateArtifactRequest;
 import dev.llmplatform.proto.v1.GetLoadRequest;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.ListModelsRequest;
 import dev.llmplatform.proto.v1.LoadModelRequest;
 import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.ModelRegistryGrpc;
+import dev.llmplatform.proto.v1.QuantizeArtifactRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,7 +43,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Quantization inside the platform, every service its own process: on its first start the registry has the CPU
  * worker make the default model's Q8_0 and Q4_K_M variants (as ./platform up does), stores them with their SHA-256
  * and has every variant measured; the admin action makes another type the same way; the registry's gRPC API, admin
- * JSON and metrics carry the measurements; quality falls F16, Q8_0, Q4_K_M; and the worker serves each variant.
+ * JSON and metrics carry the measurements; quality falls F16, Q8_0, Q4_K_M; the worker serves each variant; and no
+ * other service may quantize or measure on a worker.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -149,6 +156,26 @@ class QuantizationEndToEndTest {
         } finally {
             worker.shutdownNow();
             load.shutdownNow();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void onlyTheRegistryAndAnOperatorMayQuantizeOrMeasureOnAWorker() throws Exception {
+        JsonNode f16 = variants().get("cpu-f16");
+        var source = ArtifactRef.newBuilder().setModel(MODEL).setUri(f16.get("uri").asString()).setSha256(f16.get("sha256").asString()).build();
+        ManagedChannel asScheduler = platform.channel("inference-cpu-service", "scheduler-service");
+        try {
+            var worker = InferenceWorkerGrpc.newBlockingStub(asScheduler).withDeadlineAfter(10, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> worker.quantizeArtifact(QuantizeArtifactRequest.newBuilder().setSource(source)
+                    .setTargetType("Q8_0").build()).hasNext())
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+            assertThatThrownBy(() -> worker.evaluateArtifact(EvaluateArtifactRequest.newBuilder().setArtifact(source).setText("x").build()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        } finally {
+            asScheduler.shutdownNow();
         }
     }
 
