@@ -14,6 +14,7 @@ import dev.llmplatform.proto.v1.VariantMeasurements;
 import dev.llmplatform.worker.core.infra.Backend;
 import dev.llmplatform.worker.core.infra.RegisteredFile;
 import dev.llmplatform.worker.core.infra.WorkerDevice;
+import dev.llmplatform.worker.core.llama.LlamaLibrary;
 import dev.llmplatform.worker.core.llama.LlamaQuantizer;
 import dev.llmplatform.worker.core.llama.QuantizationType;
 import dev.llmplatform.worker.core.llama.VariantEvaluation;
@@ -26,16 +27,14 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ArrayBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -226,7 +225,7 @@ public final class ArtifactTools implements AutoCloseable {
         }
     }
 
-    private dev.llmplatform.worker.core.llama.LlamaLibrary library() {
+    private LlamaLibrary library() {
         return ((Backend.Usable) device.backend()).library();
     }
 

@@ -5,13 +5,13 @@ import dev.llmplatform.commons.grpc.PeriodicStream;
 import dev.llmplatform.proto.v1.EvaluateArtifactRequest;
 import dev.llmplatform.proto.v1.EvaluateArtifactResponse;
 import dev.llmplatform.proto.v1.FinishReason;
-import dev.llmplatform.proto.v1.QuantizeArtifactChunk;
-import dev.llmplatform.proto.v1.QuantizeArtifactRequest;
 import dev.llmplatform.proto.v1.GetLoadRequest;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.LoadModelRequest;
 import dev.llmplatform.proto.v1.LoadModelResponse;
 import dev.llmplatform.proto.v1.LoadReport;
+import dev.llmplatform.proto.v1.QuantizeArtifactChunk;
+import dev.llmplatform.proto.v1.QuantizeArtifactRequest;
 import dev.llmplatform.proto.v1.UnloadModelRequest;
 import dev.llmplatform.proto.v1.UnloadModelResponse;
 import dev.llmplatform.proto.v1.Usage;
@@ -69,7 +69,6 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
     public InferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader, WorkerLoad load,
                                   WorkerMetrics metrics, List<Embeddings> embeddings, WorkerDrain drain,
                                   Optional<ArtifactTools> artifactTools) {
-        this.artifactTools = artifactTools;
         this.properties = properties;
         this.models = models;
         this.loader = loader;
@@ -77,6 +76,7 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         this.metrics = metrics;
         this.embeddings = List.copyOf(embeddings);
         this.drain = drain;
+        this.artifactTools = artifactTools;
     }
 
     @Override
