@@ -168,7 +168,8 @@ class ChartSemanticsTest {
         assertThat(Yamls.list(rendered.only("NetworkPolicy", R + "gateway"), "spec.ingress"))
                 .filteredOn(rule -> Yamls.list(rule, "ports").stream().anyMatch(p -> "http".equals(p.get("port"))))
                 .singleElement().satisfies(rule -> assertThat(rule).doesNotContainKey("from"));
-        assertThat(callers(rendered, "inference-cpu-service", "grpc")).containsExactly("scheduler-service");
+        // the registry quantizes and measures variants on the CPU workers (QuantizeArtifact, EvaluateArtifact)
+        assertThat(callers(rendered, "inference-cpu-service", "grpc")).containsExactlyInAnyOrder("scheduler-service", "model-registry");
         assertThat(callers(rendered, "inference-gpu-service", "grpc")).containsExactly("scheduler-service");
         assertThat(callers(rendered, "tokenizer-service", "grpc")).containsExactly("scheduler-service");
         assertThat(callers(rendered, "scheduler-service", "grpc")).containsExactly("gateway");

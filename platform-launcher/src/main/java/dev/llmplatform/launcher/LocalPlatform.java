@@ -59,6 +59,7 @@ public final class LocalPlatform implements AutoCloseable {
     private Path model;
     private int workerSlots = 2;
     private int workerThreads = 2;
+    private boolean quantizer;
 
     /**
      * A platform of the repository at {@code -Dplatform.root} (default: the parent folder, where a module's tests
@@ -160,6 +161,16 @@ public final class LocalPlatform implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Lets the registry quantize and measure variants on the (first) CPU worker, as ./platform up does: the seeded
+     * default model gets its Q8_0 and Q4_K_M variants and every variant is measured. Off unless asked for, so that
+     * other tests' workers do only the work the test gives them.
+     */
+    public LocalPlatform withQuantizer() {
+        this.quantizer = true;
+        return this;
+    }
+
     /** Arguments given to every service after its own (e.g. --platform.security.enabled=false). */
     public LocalPlatform withServiceArgs(List<String> args) {
         this.serviceArgs = List.copyOf(args);
@@ -178,18 +189,26 @@ public final class LocalPlatform implements AutoCloseable {
 
     private LocalPlatform startAll() throws IOException, InterruptedException {
         Path data = Files.createTempDirectory("registry-db");
+        // the workers' ports are chosen first: the registry, which starts before them, quantizes on the first one
+        List<LocalService> workerPorts = new ArrayList<>();
+        for (int i = 0; i < Math.max(1, workerSpecs.size()); i++) {
+            workerPorts.add(onFreePorts("inference-cpu-service"));
+        }
         var registry = launch("model-registry", List.of(
                 "--spring.datasource.url=jdbc:h2:file:" + data.resolve("registry"),
                 "--registry.default-model.path=" + model,
-                "--registry.artifacts.local-dir=" + data.resolve("artifacts")));
+                "--registry.artifacts.local-dir=" + data.resolve("artifacts"),
+                "--registry.quantizer.enabled=" + quantizer,
+                "--registry.quantizer.target=static://127.0.0.1:" + workerPorts.getFirst().ports().grpc()));
         String registryTarget = "--%s=static://127.0.0.1:" + registry.grpcPort();
         var tokenizer = launch("tokenizer-service", List.of(registryTarget.formatted("tokenizer.registry-target")));
         List<String> schedulerArgs = new ArrayList<>(List.of(
                 "--scheduler.tokenizer-target=static://127.0.0.1:" + tokenizer.grpcPort(),
                 registryTarget.formatted("scheduler.registry.target")));
         if (workerSpecs.isEmpty()) {
-            var worker = launch("inference-cpu-service", List.of(registryTarget.formatted("worker.registry-target"),
-                    "--worker.worker-id=cpu-e2e", "--worker.slots=" + workerSlots, "--worker.threads=" + workerThreads));
+            var worker = launch(new ServiceLaunch("inference-cpu-service", workerPorts.getFirst(), andServiceArgs(List.of(
+                    registryTarget.formatted("worker.registry-target"), "--worker.worker-id=cpu-e2e",
+                    "--worker.slots=" + workerSlots, "--worker.threads=" + workerThreads)), List.of()));
             schedulerArgs.addAll(List.of("--scheduler.workers[0].id=cpu-e2e",
                     "--scheduler.workers[0].target=static://127.0.0.1:" + worker.grpcPort()));
         }
@@ -198,8 +217,7 @@ public final class LocalPlatform implements AutoCloseable {
             List<String> args = new ArrayList<>(List.of(registryTarget.formatted("worker.registry-target"),
                     "--worker.worker-id=" + spec.id()));
             args.addAll(spec.args());
-            var worker = launch(new ServiceLaunch(workerService(spec.id()), onFreePorts("inference-cpu-service"),
-                    andServiceArgs(args), spec.prefix()));
+            var worker = launch(new ServiceLaunch(workerService(spec.id()), workerPorts.get(i), andServiceArgs(args), spec.prefix()));
             schedulerArgs.addAll(List.of(
                     "--scheduler.workers[%d].id=%s".formatted(i, spec.id()),
                     "--scheduler.workers[%d].target=static://127.0.0.1:%d".formatted(i, worker.grpcPort()),

@@ -101,7 +101,9 @@ public final class PlatformCommand {
             // REGISTRY_DB_URL (PostgreSQL) still wins, as it does over the registry's own default
             case "model-registry" -> List.of(
                     "--spring.datasource.url=${REGISTRY_DB_URL:jdbc:h2:file:" + state.resolve("data/registry") + ";AUTO_SERVER=FALSE}",
-                    "--registry.artifacts.local-dir=" + state.resolve("artifacts"));
+                    "--registry.artifacts.local-dir=" + state.resolve("artifacts"),
+                    // the default model's Q8_0 and Q4_K_M are made and every variant measured on the table's CPU worker
+                    "--registry.quantizer.target=" + grpcTarget("inference-cpu-service"));
             case "tokenizer-service" -> List.of("--tokenizer.registry-target=" + grpcTarget("model-registry"));
             case "inference-cpu-service", "inference-gpu-service" -> List.of("--worker.registry-target=" + grpcTarget("model-registry"));
             case "scheduler-service" -> schedulerArgs();

@@ -33,6 +33,15 @@ class PlatformCommandTest {
     }
 
     @Test
+    void theRegistryQuantizesAndMeasuresOnTheTablesCpuWorker() {
+        var table = List.of(LocalService.named("model-registry").on(new Ports(101, 201, 301)),
+                LocalService.named("inference-cpu-service").on(new Ports(103, 203, 303)));
+        var command = new PlatformCommand(root, root.resolve("state"), table);
+
+        assertThat(command.launchOf(table.get(0)).args()).contains("--registry.quantizer.target=static://127.0.0.1:203");
+    }
+
+    @Test
     void onTheFixedTableTheSchedulerKnowsBothWorkersAtTheirFixedPorts() {
         var command = new PlatformCommand(root);
 

@@ -2,7 +2,9 @@ package dev.llmplatform.registry.api;
 
 import dev.llmplatform.registry.domain.ModelVersion;
 import dev.llmplatform.registry.domain.RegisteredModel;
+import dev.llmplatform.registry.domain.QuantizeJob;
 import dev.llmplatform.registry.domain.Variant;
+import dev.llmplatform.registry.domain.VariantMeasurements;
 import java.time.Instant;
 import java.util.List;
 
@@ -38,10 +40,40 @@ final class AdminViews {
     }
 
     record VariantView(String variantId, String format, String quantization, String deviceClass, String uri, String sha256,
-                       long sizeBytes, String tokenizerUri, int contextLength, String licence, boolean hasChatTemplate) {
+                       long sizeBytes, String tokenizerUri, int contextLength, String licence, boolean hasChatTemplate,
+                       MeasurementsView measurements) {
         static VariantView of(Variant v) {
             return new VariantView(v.variantId(), v.format().name(), v.quantization(), v.deviceClass().name().toLowerCase(),
-                    v.uri(), v.sha256(), v.sizeBytes(), v.tokenizerUri(), v.contextLength(), v.licence(), !v.chatTemplate().isBlank());
+                    v.uri(), v.sha256(), v.sizeBytes(), v.tokenizerUri(), v.contextLength(), v.licence(), !v.chatTemplate().isBlank(),
+                    v.measurements().map(MeasurementsView::of).orElse(null));
+        }
+    }
+
+    /** A variant's measurements; null fields were not measured (no reference to compare with). */
+    record MeasurementsView(double perplexity, int scoredTokens, String text, String referenceVariantId, Double top1Agreement,
+                            Double klDivergence, double decodeTokensPerSecond, long memoryBytes, String deviceClass, String device,
+                            Instant measuredAt) {
+        static MeasurementsView of(VariantMeasurements m) {
+            return new MeasurementsView(m.perplexity(), m.scoredTokens(), m.textName(),
+                    m.referenceVariantId().isEmpty() ? null : m.referenceVariantId(), m.top1Agreement().orElse(null),
+                    m.klDivergence().orElse(null), m.decodeTokensPerSecond(), m.memoryBytes(), m.deviceClass().name().toLowerCase(),
+                    m.device(), m.measuredAt());
+        }
+    }
+
+    /** The quantize action's body: the llama.cpp type to make (Q8_0, Q4_K_M, Q5_K_M, Q6_K, ...). */
+    record QuantizeBody(String type) {
+    }
+
+    /**
+     * A quantize job. {@code state}: queued, running, succeeded, failed; {@code stage}: queued, verifying, quantizing,
+     * sending, storing, measuring, done, failed; {@code progress} 0..1.
+     */
+    record JobView(String id, String modelId, String version, String sourceVariantId, String type, String variantId,
+                   String state, String stage, double progress, String message, Instant createdAt, Instant updatedAt) {
+        static JobView of(QuantizeJob j) {
+            return new JobView(j.id(), j.modelId(), j.version(), j.sourceVariant(), j.targetType(), j.targetVariant(),
+                    j.state().name().toLowerCase(), j.stage(), j.progress(), j.message(), j.createdAt(), j.updatedAt());
         }
     }
 

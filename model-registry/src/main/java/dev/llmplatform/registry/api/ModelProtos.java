@@ -5,6 +5,7 @@ import dev.llmplatform.proto.v1.Model;
 import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.ModelChangeKind;
 import dev.llmplatform.proto.v1.ModelEvent;
+import dev.llmplatform.proto.v1.VariantMeasurements;
 import dev.llmplatform.proto.v1.VersionStage;
 import dev.llmplatform.registry.domain.ModelChange;
 import dev.llmplatform.registry.domain.ModelVersion;
@@ -49,7 +50,7 @@ final class ModelProtos {
     }
 
     static ModelArtifact artifact(ModelVersion version, Variant a) {
-        return ModelArtifact.newBuilder()
+        var artifact = ModelArtifact.newBuilder()
                 .setVariantId(a.variantId())
                 .setFormat(a.format().name())
                 .setQuantization(a.quantization())
@@ -62,8 +63,25 @@ final class ModelProtos {
                 .setChatTemplate(a.chatTemplate())
                 .setLicence(a.licence())
                 .setVersion(version.version())
-                .setVersionCreatedEpochSeconds(version.createdAt().getEpochSecond())
-                .build();
+                .setVersionCreatedEpochSeconds(version.createdAt().getEpochSecond());
+        a.measurements().ifPresent(m -> artifact.setMeasurements(measurements(m)));
+        return artifact.build();
+    }
+
+    static VariantMeasurements measurements(dev.llmplatform.registry.domain.VariantMeasurements m) {
+        var measured = VariantMeasurements.newBuilder()
+                .setPerplexity(m.perplexity())
+                .setScoredTokens(m.scoredTokens())
+                .setTextName(m.textName())
+                .setReferenceVariantId(m.referenceVariantId())
+                .setDecodeTokensPerSecond(m.decodeTokensPerSecond())
+                .setMemoryBytes(m.memoryBytes())
+                .setDeviceClass(deviceClass(m.deviceClass()))
+                .setDevice(m.device())
+                .setMeasuredEpochSeconds(m.measuredAt().getEpochSecond());
+        m.top1Agreement().ifPresent(measured::setTop1Agreement);
+        m.klDivergence().ifPresent(measured::setKlDivergence);
+        return measured.build();
     }
 
     static ModelEvent event(ModelChangeFeed.Event e) {
@@ -100,6 +118,7 @@ final class ModelProtos {
             case STAGE_CHANGED -> ModelChangeKind.MODEL_CHANGE_KIND_STAGE_CHANGED;
             case PROMOTED -> ModelChangeKind.MODEL_CHANGE_KIND_PROMOTED;
             case DELETED -> ModelChangeKind.MODEL_CHANGE_KIND_DELETED;
+            case VARIANT_MEASURED -> ModelChangeKind.MODEL_CHANGE_KIND_VARIANT_MEASURED;
         };
     }
 }

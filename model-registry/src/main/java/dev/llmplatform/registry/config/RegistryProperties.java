@@ -11,13 +11,15 @@ import org.springframework.util.unit.DataSize;
  * @param artifacts where uploaded artifacts are kept
  * @param watch     how the change stream (WatchModels) finds changes made by other registry replicas
  * @param adminCallers the certificate identities that may use the admin REST API (platform.security.enabled)
+ * @param quantizer the worker that quantizes and measures variants for the registry
  */
 @ConfigurationProperties("registry")
 public record RegistryProperties(
         @DefaultValue Seed seed,
         @DefaultValue Artifacts artifacts,
         @DefaultValue Watch watch,
-        @DefaultValue({"gateway", "admin"}) List<String> adminCallers) {
+        @DefaultValue({"gateway", "admin"}) List<String> adminCallers,
+        @DefaultValue Quantizer quantizer) {
 
     /** @param enabled register the models below at start (each only when it is not registered yet) */
     public record Seed(@DefaultValue("true") boolean enabled, @DefaultValue List<SeedModel> models) {
@@ -30,6 +32,8 @@ public record RegistryProperties(
      * @param path          the artifact, relative to the working directory or absolute
      * @param tokenizerPath the tokenizer file for formats that do not embed one (ONNX); empty otherwise
      * @param contextLength 0 reads it from the GGUF metadata
+     * @param quantize      llama.cpp types (Q8_0, Q4_K_M) to make from the seeded variant once a worker is up, as the
+     *                      quantize action would; made once, then reused (they are variants in the database)
      */
     public record SeedModel(
             String id,
@@ -44,7 +48,41 @@ public record RegistryProperties(
             String path,
             @DefaultValue("") String tokenizerPath,
             @DefaultValue("") String licence,
-            @DefaultValue("0") int contextLength) {
+            @DefaultValue("0") int contextLength,
+            @DefaultValue List<String> quantize) {
+    }
+
+    /**
+     * Quantizing and measuring on a worker (the engine owns the quantizer; measurements need the worker's device).
+     *
+     * @param enabled      off: the quantize action answers 409, variants are registered unmeasured and seed models are
+     *                     not quantized
+     * @param target       gRPC target of the worker (its mutual TLS identity as for every internal call); the local CPU
+     *                     worker by default
+     * @param workerWait   how long a job waits for the worker to be up and to know the artifact (the registry starts first)
+     * @param texts        the held-out text to measure perplexity on, per model (a file, relative to the working directory)
+     * @param chunkTokens  tokens per perplexity chunk, capped by the model's context
+     * @param decodeTokens tokens generated to measure decode speed
+     * @param deviceClass  the device class of that worker: only variants of this class are measured (it loads no other)
+     * @param startDelay   no quantizing or measuring this soon after the registry started, while the platform's other
+     *                     services boot on the same cores (decode speeds measured then are a fraction of the real ones)
+     */
+    public record Quantizer(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("static://127.0.0.1:9093") String target,
+            @DefaultValue("5m") Duration workerWait,
+            @DefaultValue List<EvaluationText> texts,
+            @DefaultValue("512") int chunkTokens,
+            @DefaultValue("32") int decodeTokens,
+            @DefaultValue("cpu") String deviceClass,
+            @DefaultValue("45s") Duration startDelay) {
+    }
+
+    /**
+     * @param path        a text file; models without one are measured on the registry's default text (evaluation/default.txt)
+     * @param chunkTokens tokens per perplexity chunk for this model (e.g. the window it was trained on); 0 for the global one
+     */
+    public record EvaluationText(String model, String path, @DefaultValue("0") int chunkTokens) {
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.llmplatform.registry.domain.RegistryException;
 import dev.llmplatform.registry.domain.Stage;
 import dev.llmplatform.registry.domain.Task;
 import dev.llmplatform.registry.domain.Variant;
+import dev.llmplatform.registry.domain.VariantMeasurements;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -141,6 +142,61 @@ public class ModelStore {
     public ModelVersion addVariant(String modelId, String version, Variant variant) {
         long revision = nextRevision();
         checkVariantCanBeAdded(modelId, version, variant.variantId());
+        insertVariant(modelId, version, variant);
+        record(revision, modelId, ModelChange.Kind.VARIANT_ADDED, version);
+        return requireVersion(modelId, version);
+    }
+
+    /**
+     * Adds a variant the platform derived from one of the version's own variants (a quantization of its F16). Unlike
+     * an upload this may go to the production version: the weights are the version's, only their number format
+     * differs, and what workers serve does not change (they serve the first GGUF in variant-id order, and a derived
+     * variant's id starts with its source's). Never to an archived version.
+     */
+    @Transactional
+    public ModelVersion addDerivedVariant(String modelId, String version, Variant variant) {
+        long revision = nextRevision();
+        ModelVersion target = requireVersion(modelId, version);
+        if (target.stage() != Stage.PRODUCTION) {
+            Lifecycle.checkVariantsOpen(target);
+        }
+        Lifecycle.checkName(variant.variantId(), "variant_id");
+        if (target.variant(variant.variantId()).isPresent()) {
+            throw new RegistryException.AlreadyExists("variant '" + variant.variantId() + "' of version '" + version + "' of model '"
+                    + modelId + "' already exists", "variant_id");
+        }
+        insertVariant(modelId, version, variant);
+        record(revision, modelId, ModelChange.Kind.VARIANT_ADDED, version);
+        return requireVersion(modelId, version);
+    }
+
+    /** Stores (or replaces) what a worker measured about a variant. */
+    @Transactional
+    public ModelVersion saveMeasurements(String modelId, String version, String variantId, VariantMeasurements m) {
+        long revision = nextRevision();
+        ModelVersion target = requireVersion(modelId, version);
+        if (target.variant(variantId).isEmpty()) {
+            throw new RegistryException.NotFound("model '" + modelId + "' has no variant '" + variantId + "' in version '" + version + "'", "variant_id");
+        }
+        jdbc.sql("DELETE FROM variant_measurements WHERE model_id = :modelId AND version = :version AND variant_id = :variantId")
+                .param("modelId", modelId).param("version", version).param("variantId", variantId).update();
+        jdbc.sql("""
+                INSERT INTO variant_measurements (model_id, version, variant_id, perplexity, scored_tokens, text_name,
+                    reference_variant_id, top1_agreement, kl_divergence, decode_tokens_per_second, memory_bytes, device_class,
+                    device, measured_at)
+                VALUES (:modelId, :version, :variantId, :perplexity, :scoredTokens, :textName, :reference, :top1, :kl,
+                    :decode, :memory, :deviceClass, :device, :measuredAt)""")
+                .param("modelId", modelId).param("version", version).param("variantId", variantId)
+                .param("perplexity", m.perplexity()).param("scoredTokens", m.scoredTokens()).param("textName", m.textName())
+                .param("reference", m.referenceVariantId()).param("top1", m.top1Agreement().orElse(null))
+                .param("kl", m.klDivergence().orElse(null)).param("decode", m.decodeTokensPerSecond())
+                .param("memory", m.memoryBytes()).param("deviceClass", m.deviceClass().name()).param("device", m.device())
+                .param("measuredAt", Timestamp.from(m.measuredAt().truncatedTo(ChronoUnit.SECONDS))).update();
+        record(revision, modelId, ModelChange.Kind.VARIANT_MEASURED, version);
+        return requireVersion(modelId, version);
+    }
+
+    private void insertVariant(String modelId, String version, Variant variant) {
         jdbc.sql("""
                 INSERT INTO model_variants (model_id, version, variant_id, format, quantization, device_class, uri, sha256,
                                             size_bytes, tokenizer_uri, context_length, chat_template, licence, created_at)
@@ -153,8 +209,6 @@ public class ModelStore {
                 .param("tokenizerUri", variant.tokenizerUri()).param("contextLength", variant.contextLength())
                 .param("chatTemplate", variant.chatTemplate()).param("licence", variant.licence())
                 .param("createdAt", now()).update();
-        record(revision, modelId, ModelChange.Kind.VARIANT_ADDED, version);
-        return requireVersion(modelId, version);
     }
 
     /**
@@ -247,7 +301,14 @@ public class ModelStore {
             variantQuery = variantQuery.param("id", modelIdOrNull);
             versionQuery = versionQuery.param("id", modelIdOrNull);
         }
-        variantQuery.query((rs, n) -> Map.entry(rs.getString("model_id") + "\u0000" + rs.getString("version"), variant(rs))).list()
+        Map<String, VariantMeasurements> measured = new LinkedHashMap<>();
+        var measuredQuery = jdbc.sql("SELECT * FROM variant_measurements" + filter);
+        if (modelIdOrNull != null) {
+            measuredQuery = measuredQuery.param("id", modelIdOrNull);
+        }
+        measuredQuery.query((rs, n) -> Map.entry(rs.getString("model_id") + "\u0000" + rs.getString("version") + "\u0000"
+                + rs.getString("variant_id"), measurements(rs))).list().forEach(e -> measured.put(e.getKey(), e.getValue()));
+        variantQuery.query((rs, n) -> Map.entry(rs.getString("model_id") + "\u0000" + rs.getString("version"), variant(rs, measured))).list()
                 .forEach(e -> variants.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
         Map<String, List<ModelVersion>> versions = new LinkedHashMap<>();
         versionQuery.query((rs, n) -> {
@@ -272,10 +333,20 @@ public class ModelStore {
                 Optional.ofNullable(rs.getString("production_version")));
     }
 
-    private static Variant variant(ResultSet rs) throws SQLException {
+    private static VariantMeasurements measurements(ResultSet rs) throws SQLException {
+        return new VariantMeasurements(rs.getDouble("perplexity"), rs.getInt("scored_tokens"), rs.getString("text_name"),
+                rs.getString("reference_variant_id"), Optional.ofNullable(rs.getObject("top1_agreement", Double.class)),
+                Optional.ofNullable(rs.getObject("kl_divergence", Double.class)), rs.getDouble("decode_tokens_per_second"),
+                rs.getLong("memory_bytes"), DeviceClass.valueOf(rs.getString("device_class")), rs.getString("device"),
+                rs.getTimestamp("measured_at").toInstant());
+    }
+
+    private static Variant variant(ResultSet rs, Map<String, VariantMeasurements> measured) throws SQLException {
+        String key = rs.getString("model_id") + "\u0000" + rs.getString("version") + "\u0000" + rs.getString("variant_id");
         return new Variant(rs.getString("variant_id"), Format.valueOf(rs.getString("format")), rs.getString("quantization"),
                 DeviceClass.valueOf(rs.getString("device_class")), rs.getString("uri"), rs.getString("sha256").trim(),
                 rs.getLong("size_bytes"), rs.getString("tokenizer_uri"), rs.getInt("context_length"),
-                rs.getString("chat_template"), rs.getString("licence"), rs.getTimestamp("created_at").toInstant());
+                rs.getString("chat_template"), rs.getString("licence"), rs.getTimestamp("created_at").toInstant(),
+                Optional.ofNullable(measured.get(key)));
     }
 }

@@ -11,6 +11,7 @@ import dev.llmplatform.registry.domain.Stage;
 import dev.llmplatform.registry.domain.Task;
 import dev.llmplatform.registry.domain.Variant;
 import dev.llmplatform.registry.infra.artifacts.ArtifactStore;
+import dev.llmplatform.registry.infra.quantize.VariantMeasurer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -35,8 +36,12 @@ public class RegistryOperations {
     private final ArtifactStore artifacts;
     private final ModelChangeFeed feed;
     private final long maxUploadBytes;
+    private final VariantMeasurer measurer;
 
-    public RegistryOperations(ModelStore models, ArtifactStore artifacts, ModelChangeFeed feed, RegistryProperties properties) {
+    /** @param measurer every variant is measured when it is registered (in the background, on a worker) */
+    public RegistryOperations(ModelStore models, ArtifactStore artifacts, ModelChangeFeed feed, RegistryProperties properties,
+                              VariantMeasurer measurer) {
+        this.measurer = measurer;
         this.models = models;
         this.artifacts = artifacts;
         this.feed = feed;
@@ -62,7 +67,9 @@ public class RegistryOperations {
 
     /** Adds a variant whose artifact already lies somewhere the workers can read (seeding, or an external bucket). */
     public ModelVersion addVariant(String modelId, String version, Variant variant) {
-        return changed(models.addVariant(modelId, version, variant));
+        ModelVersion added = changed(models.addVariant(modelId, version, variant));
+        measurer.variantAdded(modelId, version, variant);
+        return added;
     }
 
     /**
@@ -84,7 +91,9 @@ public class RegistryOperations {
                     : metadata.flatMap(GgufMetadata::chatTemplate).orElse("");
             var variant = new Variant(spec.variantId(), spec.format(), spec.quantization(), spec.deviceClass(), stored.uri(),
                     stored.sha256(), stored.sizeBytes(), spec.tokenizerUri(), contextLength, chatTemplate, spec.licence(), Instant.now());
-            return changed(models.addVariant(modelId, version, variant));
+            ModelVersion added = changed(models.addVariant(modelId, version, variant));
+            measurer.variantAdded(modelId, version, variant);
+            return added;
         } catch (RuntimeException e) {
             artifacts.delete(stored.uri());
             throw e;

@@ -2,12 +2,16 @@ package dev.llmplatform.worker.core.api;
 
 import dev.llmplatform.commons.grpc.GrpcStatuses;
 import dev.llmplatform.commons.grpc.PeriodicStream;
+import dev.llmplatform.proto.v1.EvaluateArtifactRequest;
+import dev.llmplatform.proto.v1.EvaluateArtifactResponse;
 import dev.llmplatform.proto.v1.FinishReason;
 import dev.llmplatform.proto.v1.GetLoadRequest;
 import dev.llmplatform.proto.v1.InferenceWorkerGrpc;
 import dev.llmplatform.proto.v1.LoadModelRequest;
 import dev.llmplatform.proto.v1.LoadModelResponse;
 import dev.llmplatform.proto.v1.LoadReport;
+import dev.llmplatform.proto.v1.QuantizeArtifactChunk;
+import dev.llmplatform.proto.v1.QuantizeArtifactRequest;
 import dev.llmplatform.proto.v1.UnloadModelRequest;
 import dev.llmplatform.proto.v1.UnloadModelResponse;
 import dev.llmplatform.proto.v1.Usage;
@@ -31,6 +35,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,9 +58,17 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
     private final WorkerMetrics metrics;
     private final List<Embeddings> embeddings;
     private final WorkerDrain drain;
+    private final Optional<ArtifactTools> artifactTools;
 
     public InferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader, WorkerLoad load,
                                   WorkerMetrics metrics, List<Embeddings> embeddings, WorkerDrain drain) {
+        this(properties, models, loader, load, metrics, embeddings, drain, Optional.empty());
+    }
+
+    /** @param artifactTools the quantizer and the variant measurements; without them those calls are UNIMPLEMENTED */
+    public InferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader, WorkerLoad load,
+                                  WorkerMetrics metrics, List<Embeddings> embeddings, WorkerDrain drain,
+                                  Optional<ArtifactTools> artifactTools) {
         this.properties = properties;
         this.models = models;
         this.loader = loader;
@@ -63,6 +76,7 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         this.metrics = metrics;
         this.embeddings = List.copyOf(embeddings);
         this.drain = drain;
+        this.artifactTools = artifactTools;
     }
 
     @Override
@@ -257,6 +271,20 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
     @Override
     public void watchLoad(WatchLoadRequest request, StreamObserver<LoadReport> responses) {
         PeriodicStream.start(responses, request.getIntervalMillis(), load::report);
+    }
+
+    @Override
+    public void quantizeArtifact(QuantizeArtifactRequest request, StreamObserver<QuantizeArtifactChunk> responses) {
+        artifactTools.ifPresentOrElse(tools -> tools.quantize(request, responses), () -> responses.onError(noArtifactTools()));
+    }
+
+    @Override
+    public void evaluateArtifact(EvaluateArtifactRequest request, StreamObserver<EvaluateArtifactResponse> responses) {
+        artifactTools.ifPresentOrElse(tools -> tools.evaluate(request, responses), () -> responses.onError(noArtifactTools()));
+    }
+
+    private StatusRuntimeException noArtifactTools() {
+        return Status.UNIMPLEMENTED.withDescription("worker " + properties.workerId() + " has no quantizer").asRuntimeException();
     }
 
     /** No usable back end (no GPU, no llama.cpp build): nothing this worker could load would run. */

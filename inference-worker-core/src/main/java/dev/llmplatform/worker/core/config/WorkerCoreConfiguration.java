@@ -3,6 +3,7 @@ package dev.llmplatform.worker.core.config;
 import dev.llmplatform.commons.artifacts.ArtifactCache;
 import dev.llmplatform.commons.artifacts.ArtifactCacheMetrics;
 import dev.llmplatform.commons.artifacts.ArtifactCacheProperties;
+import dev.llmplatform.worker.core.api.ArtifactTools;
 import dev.llmplatform.worker.core.api.Embeddings;
 import dev.llmplatform.worker.core.api.InferenceWorkerService;
 import dev.llmplatform.worker.core.api.WorkerDrain;
@@ -13,6 +14,7 @@ import dev.llmplatform.worker.core.infra.WorkerDevice;
 import dev.llmplatform.worker.core.infra.WorkerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -60,10 +62,17 @@ public class WorkerCoreConfiguration {
         return new WorkerLoad(properties, device, models, loader, embeddings, drain);
     }
 
+    /** Quantizes and measures only what the registry lists, as ModelLoader finds and checks it. */
+    @Bean(destroyMethod = "close")
+    ArtifactTools artifactTools(WorkerProperties properties, WorkerDevice device, ModelLoader loader) {
+        return new ArtifactTools(device, ref -> loader.registeredFile(ref.getModel(), ref.getUri(), ref.getSha256()),
+                properties.threads());
+    }
+
     @Bean
     InferenceWorkerService inferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader,
                                                   WorkerLoad load, WorkerMetrics metrics, List<Embeddings> embeddings,
-                                                  WorkerDrain drain) {
-        return new InferenceWorkerService(properties, models, loader, load, metrics, embeddings, drain);
+                                                  WorkerDrain drain, ArtifactTools artifactTools) {
+        return new InferenceWorkerService(properties, models, loader, load, metrics, embeddings, drain, Optional.of(artifactTools));
     }
 }

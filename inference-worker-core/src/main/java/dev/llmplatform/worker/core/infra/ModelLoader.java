@@ -206,6 +206,29 @@ public class ModelLoader implements AutoCloseable {
     }
 
     /**
+     * The file of a GGUF artifact the registry lists (any registered version, any of this worker's device
+     * classes), checked against the registry's SHA-256: what the quantizer and the evaluation may read. Nothing else
+     * is opened, whatever path the caller names.
+     */
+    public RegisteredFile registeredFile(String modelId, String uri, String sha256) {
+        Model model = registered.get(modelId);
+        if (model == null || uri.isBlank()) {
+            return new RegisteredFile.NotListed("the registry lists no model '" + modelId + "' or the uri is empty");
+        }
+        Optional<ModelArtifact> artifact = artifacts.resolve(model, uri, sha256);
+        if (artifact.isEmpty()) {
+            return new RegisteredFile.NotListed("no registered GGUF artifact of '" + modelId + "' matches uri '" + uri
+                    + "' sha256 '" + sha256 + "'");
+        }
+        try {
+            // local or fetched into the artifact cache, checked against the registry's SHA-256 either way
+            return new RegisteredFile.Found(cache.fetch(artifact.get()));
+        } catch (RuntimeException e) {
+            return new RegisteredFile.Unusable(String.valueOf(e.getMessage()));
+        }
+    }
+
+    /**
      * Loads one artifact after checking its SHA-256, and switches the model to it; the engine it replaces closes
      * once idle. Returns how long the load took.
      */

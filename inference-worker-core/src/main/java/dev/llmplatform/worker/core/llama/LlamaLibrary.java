@@ -46,6 +46,8 @@ public final class LlamaLibrary {
     }
 
     private static volatile LlamaLibrary loaded;
+    /** Hears llama.cpp's log lines written on this thread (the quantizer reports each tensor it converts this way). */
+    private static final ThreadLocal<java.util.function.Consumer<String>> LOG_LISTENER = new ThreadLocal<>();
 
     private final Path directory;
     private final SymbolLookup symbols;
@@ -93,6 +95,9 @@ public final class LlamaLibrary {
     final MethodHandle samplerFree;
     final MethodHandle logSet;
     final MethodHandle printSystemInfo;
+    final MethodHandle modelQuantizeDefaultParams;
+    final MethodHandle modelQuantize;
+    final MethodHandle modelFtype;
     // ggml-backend.h
     private final MethodHandle loadAllFromPath;
     private final MethodHandle devCount;
@@ -172,6 +177,9 @@ public final class LlamaLibrary {
         samplerChainRemove = handle("llama_sampler_chain_remove", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
         logSet = handle("llama_log_set", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
         printSystemInfo = handle("llama_print_system_info", FunctionDescriptor.of(ADDRESS));
+        modelQuantizeDefaultParams = handle("llama_model_quantize_default_params", FunctionDescriptor.of(LlamaStructs.QUANTIZE_PARAMS));
+        modelQuantize = handle("llama_model_quantize", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        modelFtype = handle("llama_model_ftype", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
         loadAllFromPath = handle("ggml_backend_load_all_from_path", FunctionDescriptor.ofVoid(ADDRESS));
         devCount = handle("ggml_backend_dev_count", FunctionDescriptor.of(JAVA_LONG));
@@ -207,6 +215,16 @@ public final class LlamaLibrary {
             } catch (Throwable e) {
                 log.debug("malloc_trim failed: {}", e.toString());
             }
+        }
+    }
+
+    /** Runs {@code work} with {@code listener} hearing the log lines llama.cpp writes on this thread meanwhile. */
+    static void withLogListener(java.util.function.Consumer<String> listener, Runnable work) {
+        LOG_LISTENER.set(listener);
+        try {
+            work.run();
+        } finally {
+            LOG_LISTENER.remove();
         }
     }
 
@@ -285,6 +303,10 @@ public final class LlamaLibrary {
             String message = string(text).strip();
             if (message.isEmpty()) {
                 return;
+            }
+            var listener = LOG_LISTENER.get();
+            if (listener != null) {
+                listener.accept(message);
             }
             switch (level) {
                 case 4 -> log.warn("llama.cpp: {}", message);

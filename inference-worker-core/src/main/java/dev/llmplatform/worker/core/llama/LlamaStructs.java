@@ -99,6 +99,30 @@ public final class LlamaStructs {
     public static final StructLayout SAMPLER_CHAIN_PARAMS = MemoryLayout.structLayout(
             JAVA_BOOLEAN.withName("no_perf")).withName("llama_sampler_chain_params");
 
+    /**
+     * struct llama_model_quantize_params. Checked three ways: LlamaStructsTest against the header, and against the
+     * binary itself: llama_model_quantize_default_params of this build writes nthread 0 at 0, ftype Q8_0 at 4, both
+     * tensor types GGML_TYPE_COUNT (43) at 8 and 12, quantize_output_tensor true at 17, four null pointers from 24
+     * and max_buf_size 8 GiB at 56 (objdump of libllama), which LlamaQuantizerTest reads back.
+     */
+    public static final StructLayout QUANTIZE_PARAMS = MemoryLayout.structLayout(
+            JAVA_INT.withName("nthread"),
+            JAVA_INT.withName("ftype"),
+            JAVA_INT.withName("output_tensor_type"),
+            JAVA_INT.withName("token_embedding_type"),
+            JAVA_BOOLEAN.withName("allow_requantize"),
+            JAVA_BOOLEAN.withName("quantize_output_tensor"),
+            JAVA_BOOLEAN.withName("only_copy"),
+            JAVA_BOOLEAN.withName("pure"),
+            JAVA_BOOLEAN.withName("keep_split"),
+            JAVA_BOOLEAN.withName("dry_run"),
+            MemoryLayout.paddingLayout(2),
+            ADDRESS.withName("imatrix"),
+            ADDRESS.withName("kv_overrides"),
+            ADDRESS.withName("tt_overrides"),
+            ADDRESS.withName("prune_layers"),
+            JAVA_LONG.withName("max_buf_size")).withName("llama_model_quantize_params");
+
     public static long offset(StructLayout layout, String field) {
         return layout.byteOffset(PathElement.groupElement(field));
     }

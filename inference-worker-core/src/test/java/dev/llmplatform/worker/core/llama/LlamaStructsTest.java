@@ -29,7 +29,8 @@ class LlamaStructsTest {
             LlamaStructs.MODEL_PARAMS, "struct llama_model_params",
             LlamaStructs.CONTEXT_PARAMS, "struct llama_context_params",
             LlamaStructs.BATCH, "struct llama_batch",
-            LlamaStructs.SAMPLER_CHAIN_PARAMS, "struct llama_sampler_chain_params");
+            LlamaStructs.SAMPLER_CHAIN_PARAMS, "struct llama_sampler_chain_params",
+            LlamaStructs.QUANTIZE_PARAMS, "struct llama_model_quantize_params");
 
     static Map<String, Long> measured;
 
@@ -95,6 +96,7 @@ class LlamaStructsTest {
         assertThat(named(LlamaStructs.MODEL_PARAMS)).isEqualTo(17);
         assertThat(named(LlamaStructs.CONTEXT_PARAMS)).isEqualTo(37);
         assertThat(named(LlamaStructs.BATCH)).isEqualTo(7);
+        assertThat(named(LlamaStructs.QUANTIZE_PARAMS)).isEqualTo(15);
     }
 
     private static long named(StructLayout layout) {
