@@ -71,7 +71,8 @@ class RegistryWatchTest {
         assertThat(events).extracting(ModelEvent::getModelId).containsExactly("kept", "new", "deleted-meanwhile");
         assertThat(events.get(2).getKind()).isEqualTo(ModelChangeKind.MODEL_CHANGE_KIND_DELETED);
         assertThat(events.get(2).hasModel()).isFalse();
-        for (int i = 0; i < 100 && saved.read().size() != 2; i++) {
+        // saved after the deletion was delivered: wait for the file to change (the old one also held two models)
+        for (int i = 0; i < 250 && !saved.read().stream().map(Model::getId).toList().equals(List.of("kept", "new")); i++) {
             Thread.sleep(20);
         }
         assertThat(saved.read()).extracting(Model::getId).containsExactly("kept", "new");

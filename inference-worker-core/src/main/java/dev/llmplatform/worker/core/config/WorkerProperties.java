@@ -2,6 +2,8 @@ package dev.llmplatform.worker.core.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import org.springframework.util.unit.DataSize;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -25,6 +27,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                          on a lent GPU machine); its file name without .gguf is the model id
  * @param registryStateFile where the registry's last known state is kept, so that a worker restarted while the
  *                          registry is down loads and serves what it served before; none when unset
+ * @param variantChoice     which of a production version's variants for this device the worker serves
  */
 @ConfigurationProperties("worker")
 public record WorkerProperties(
@@ -40,5 +43,18 @@ public record WorkerProperties(
         @DefaultValue("2s") Duration loadRetryInterval,
         @DefaultValue("20s") Duration drainTimeout,
         Path modelFile,
-        Path registryStateFile) {
+        Path registryStateFile,
+        @DefaultValue VariantChoice variantChoice) {
+
+    /**
+     * @param pinned                   variant id to serve, by model id, whatever the measurements say
+     * @param minDecodeTokensPerSecond the speed target: the best-quality variant that decodes at least this fast on
+     *                                 this device (as the registry measured it) is served; 0 = quality alone
+     * @param memoryBudget             the most a variant's weights may take; 0 = this machine's physical memory
+     */
+    public record VariantChoice(
+            @DefaultValue Map<String, String> pinned,
+            @DefaultValue("0") double minDecodeTokensPerSecond,
+            @DefaultValue("0B") DataSize memoryBudget) {
+    }
 }

@@ -62,7 +62,8 @@ public class ModelLoader implements AutoCloseable {
                        GrpcChannelFactory channels, ArtifactCache cache) {
         this.properties = properties;
         this.device = device;
-        this.artifacts = new RegisteredArtifacts(device.artifactClasses());
+        this.artifacts = new RegisteredArtifacts(device.artifactClasses(), new VariantPolicy(properties.variantChoice(),
+                device.artifactClasses().getFirst(), memoryBudget(properties.variantChoice())));
         this.models = models;
         this.metrics = metrics;
         this.channels = channels;
@@ -147,9 +148,10 @@ public class ModelLoader implements AutoCloseable {
         } else {
             registered.remove(modelId);
         }
-        Optional<ModelArtifact> wanted = event.hasModel() && !"embedding".equals(event.getModel().getTask())
-                ? artifacts.production(event.getModel())
+        Optional<VariantPolicy.Choice> choice = event.hasModel() && !"embedding".equals(event.getModel().getTask())
+                ? artifacts.productionChoice(event.getModel())
                 : Optional.empty();
+        Optional<ModelArtifact> wanted = choice.map(VariantPolicy.Choice::artifact);
         if (wanted.isEmpty()) {
             refused.remove(modelId);
             models.remove(modelId).ifPresent(old -> {
@@ -167,6 +169,8 @@ public class ModelLoader implements AutoCloseable {
             return;
         }
         try {
+            log.info("Model {} version {}: serving variant {} ({})", modelId, artifact.getVersion(), artifact.getVariantId(),
+                    choice.get().reason());
             load(event.getModel(), artifact);
             refused.remove(modelId);
         } catch (RuntimeException e) {
@@ -262,6 +266,14 @@ public class ModelLoader implements AutoCloseable {
         } catch (UncheckedIOException e) {
             throw new IllegalStateException("cannot read " + artifact.getUri() + ": " + e.getMessage(), e);
         }
+    }
+
+    private static long memoryBudget(WorkerProperties.VariantChoice choice) {
+        if (choice.memoryBudget().toBytes() > 0) {
+            return choice.memoryBudget().toBytes();
+        }
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getTotalMemorySize() : Long.MAX_VALUE;
     }
 
     /** On the CPU every thread computes, and more threads than cores only thrash. */

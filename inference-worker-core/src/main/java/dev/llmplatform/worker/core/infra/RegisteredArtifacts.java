@@ -1,6 +1,5 @@
 package dev.llmplatform.worker.core.infra;
 
-import dev.llmplatform.commons.registry.RegistryModels;
 import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.Model;
 import dev.llmplatform.proto.v1.ModelArtifact;
@@ -14,12 +13,28 @@ import java.util.stream.Stream;
  *
  * @param classes device classes of the GGUF artifacts the worker loads, preferred first (a GPU worker takes the GPU
  *                variant where there is one, else the CPU GGUF: the same format)
+ * @param policy  which of a class's variants it serves
  */
-record RegisteredArtifacts(List<DeviceClass> classes) {
+record RegisteredArtifacts(List<DeviceClass> classes, VariantPolicy policy) {
 
     /** The production GGUF for this worker. */
     Optional<ModelArtifact> production(Model model) {
-        return classes.stream().flatMap(c -> RegistryModels.gguf(model, c).stream()).findFirst();
+        return productionChoice(model).map(VariantPolicy.Choice::artifact);
+    }
+
+    /**
+     * The production GGUF for this worker, and why: among the variants of the first of its device classes that has
+     * any, the one the {@link VariantPolicy} picks.
+     */
+    Optional<VariantPolicy.Choice> productionChoice(Model model) {
+        for (DeviceClass c : classes) {
+            List<ModelArtifact> variants = model.getArtifactsList().stream()
+                    .filter(a -> a.getDeviceClass() == c && a.getFormat().equalsIgnoreCase("GGUF")).toList();
+            if (!variants.isEmpty()) {
+                return policy.choose(model.getId(), variants);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
