@@ -123,7 +123,9 @@ public final class LocalPlatform implements AutoCloseable {
 
     /** An HTTP client that presents {@code identity}'s certificate to the internal HTTPS ports. */
     public HttpClient httpsClient(String identity) {
-        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+        // the JDK counts the TLS handshake in the connect timeout, and on a loaded 2-core machine a service busy
+        // quantizing or measuring can take seconds to finish one
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
                 .sslContext(PemFiles.sslContext(certificates.dir(), identity)).build();
     }
 
