@@ -23,6 +23,16 @@ public sealed interface BatchLine {
 
     String customId();
 
+    /** The request id the line runs under (its batch and index), empty for a line that does not run. */
+    default String requestId() {
+        return switch (this) {
+            case Chat chat -> chat.request().getRequestId();
+            case Completion completion -> completion.request().getRequestId();
+            case Embeddings embeddings -> embeddings.request().getRequestId();
+            case Malformed malformed -> "";
+        };
+    }
+
     record Chat(int index, String customId, String model, ScheduleGenerateRequest request) implements BatchLine {
     }
 

@@ -47,6 +47,7 @@ public final class BatchRunner {
 
     private static final Logger log = LoggerFactory.getLogger(BatchRunner.class);
     private static final int RECORD_ATTEMPTS = 60;
+    private static final int MAX_FAILURES = 3;
 
     private final BatchStoreGrpc.BatchStoreBlockingStub registry;
     private final LineExecutor executor;
@@ -179,6 +180,7 @@ public final class BatchRunner {
 
     private void runLine(Work work, BatchLine line) {
         LineExecutor.LineResult result = null;
+        int failures = 0;
         while (result == null) {
             if (work.stopping()) {
                 return;
@@ -186,13 +188,25 @@ public final class BatchRunner {
             try {
                 result = executor.run(line);
             } catch (StatusRuntimeException e) {
-                // no room now (saturated, no worker ready): batch lines wait behind interactive traffic
-                if (!sleep(properties.retryWait())) {
+                Status.Code code = e.getStatus().getCode();
+                // no room now (saturated, no worker ready): batch lines wait behind interactive traffic, as long as
+                // the window lasts; any other failure is tried a few times, then is the line's error entry
+                if (code != Status.Code.RESOURCE_EXHAUSTED && code != Status.Code.UNAVAILABLE && ++failures >= MAX_FAILURES) {
+                    result = serverError(line, e.getStatus().getDescription());
+                } else if (!sleep(properties.retryWait())) {
                     return;
                 }
+            } catch (RuntimeException e) {
+                log.warn("batch {}: line {} failed", work.batch.getId(), line.index(), e);
+                result = serverError(line, null);
             }
         }
         record(work, line, result);
+    }
+
+    private static LineExecutor.LineResult serverError(BatchLine line, String detail) {
+        return new LineExecutor.LineResult(false, BatchOutput.refused(line, line.requestId(), 500, "server_error", null,
+                "The server had an error while processing the request" + (detail == null ? "." : ": " + detail)));
     }
 
     private void record(Work work, BatchLine line, LineExecutor.LineResult result) {

@@ -66,12 +66,7 @@ final class SchedulerLineExecutor implements LineExecutor {
     private static LineResult refused(BatchLine line, StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
         String message = e.getStatus().getDescription() == null ? code.name() : e.getStatus().getDescription();
-        String requestId = switch (line) {
-            case BatchLine.Chat chat -> chat.request().getRequestId();
-            case BatchLine.Completion completion -> completion.request().getRequestId();
-            case BatchLine.Embeddings embeddings -> embeddings.request().getRequestId();
-            case BatchLine.Malformed malformed -> "";
-        };
+        String requestId = line.requestId();
         return switch (code) {
             case INVALID_ARGUMENT -> new LineResult(false, BatchOutput.refused(line, requestId, 400, "invalid_request_error", null, message));
             case NOT_FOUND -> new LineResult(false, BatchOutput.refused(line, requestId, 404, "invalid_request_error", "model_not_found", message));

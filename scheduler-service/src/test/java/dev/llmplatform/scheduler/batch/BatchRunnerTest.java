@@ -140,6 +140,18 @@ class BatchRunnerTest {
     }
 
     @Test
+    void aLineThatKeepsFailingBecomesAServerErrorEntry() {
+        registry.script(chat("a").replace("\"tiny\"", "\"broken\"") + "\n", Set.of());
+
+        runner.runOnce();
+
+        assertThat(scheduler.calls.get()).isEqualTo(3);
+        JsonNode line = JSON.readTree(registry.recorded.get(0).getLine());
+        assertThat(line.get("response").get("status_code").intValue()).isEqualTo(500);
+        assertThat(registry.finalized.get()).isEqualTo(1);
+    }
+
+    @Test
     void aCancelledBatchStopsRunningLinesAndIsFinalized() {
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < 20; i++) {
@@ -227,6 +239,10 @@ class BatchRunnerTest {
             calls.incrementAndGet();
             if (refuseFirst.getAndDecrement() > 0) {
                 responses.onError(Status.RESOURCE_EXHAUSTED.withDescription("saturated").asRuntimeException());
+                return;
+            }
+            if (request.getModel().equals("broken")) {
+                responses.onError(Status.INTERNAL.withDescription("worker crashed").asRuntimeException());
                 return;
             }
             if (request.getModel().equals("missing")) {
