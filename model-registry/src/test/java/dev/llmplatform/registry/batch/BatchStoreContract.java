@@ -242,6 +242,9 @@ public abstract class BatchStoreContract {
 
         assertThat(record("runner-a", created.getId(), 0, true).getRecorded()).isTrue();
         assertThat(record("runner-a", created.getId(), 2, true).getRecorded()).isTrue();
+        assertThatThrownBy(() -> store.finalizeBatch(FinalizeBatchRequest.newBuilder().setRunnerId("runner-a")
+                .setBatchId(created.getId()).build())).as("a line still without a result").isInstanceOfSatisfying(
+                StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
         assertThat(record("runner-a", created.getId(), 1, false).getRecorded()).isTrue();
         assertThat(record("runner-a", created.getId(), 0, false).getRecorded()).as("a line's first result stays").isFalse();
 

@@ -14,12 +14,10 @@ import dev.llmplatform.proto.v1.RecordLineResultResponse;
 import dev.llmplatform.proto.v1.RenewBatchLeaseRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.SequenceInputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Enumeration;
@@ -135,14 +133,12 @@ public final class BatchRunner {
     private void runLines(Work work, Set<Integer> done) {
         Batch batch = work.batch;
         var slots = new Semaphore(properties.concurrency());
-        try (var lines = new BufferedReader(new InputStreamReader(content(batch), StandardCharsets.UTF_8), 64 * 1024);
+        try (InputStream input = new BufferedInputStream(content(batch), 64 * 1024);
              var inFlight = Executors.newVirtualThreadPerTaskExecutor()) {
+            var lines = new JsonlLines(input);
             int index = 0;
             String text;
-            while ((text = lines.readLine()) != null) {
-                if (text.isBlank()) {
-                    continue;
-                }
+            while ((text = lines.next()) != null) {
                 int lineIndex = index++;
                 if (done.contains(lineIndex)) {
                     continue;

@@ -197,6 +197,10 @@ public class BatchOperations {
             end = BatchStatus.CANCELLED;
         } else if (batch.completed() + batch.failed() < batch.total() && !now.isBefore(batch.expiresAt())) {
             end = BatchStatus.EXPIRED;
+        } else if (batch.completed() + batch.failed() < batch.total()) {
+            // a runner that thinks it is done but is not: the batch stays open, and the next claim runs what is missing
+            throw new RegistryException.Conflict("batch " + batchId + " has " + (batch.total() - batch.completed() - batch.failed())
+                    + " of its " + batch.total() + " lines without a result", "batch_id");
         } else {
             end = BatchStatus.COMPLETED;
             repository.markFinalizing(batchId, now);
