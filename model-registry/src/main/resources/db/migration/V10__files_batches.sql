@@ -53,6 +53,9 @@ CREATE TABLE batch_line_results (
     custom_id   VARCHAR(1000) NOT NULL,
     ok          BOOLEAN       NOT NULL,
     line        TEXT          NOT NULL,
+    -- the line's prompt and generated tokens (0 for a line that did not run)
+    input_tokens  INTEGER     NOT NULL,
+    output_tokens INTEGER     NOT NULL,
     recorded_at TIMESTAMP WITH TIME ZONE NOT NULL,
     PRIMARY KEY (batch_id, line_index)
 );

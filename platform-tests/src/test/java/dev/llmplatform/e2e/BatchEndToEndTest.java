@@ -119,6 +119,10 @@ class BatchEndToEndTest {
         assertThat(counts.completed()).isEqualTo(6);
         assertThat(counts.failed()).isEqualTo(1);
         assertThat(done.completedAt()).isPresent();
+        var usage = done.usage().orElseThrow();
+        assertThat(usage.inputTokens()).isPositive();
+        assertThat(usage.outputTokens()).isBetween(6L, 36L);
+        assertThat(usage.totalTokens()).isEqualTo(usage.inputTokens() + usage.outputTokens());
 
         List<JsonNode> output = content(done.outputFileId().orElseThrow()).lines().map(JSON::readTree).toList();
         assertThat(output).hasSize(6);

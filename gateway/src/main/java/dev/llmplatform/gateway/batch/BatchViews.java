@@ -28,6 +28,14 @@ final class BatchViews {
     record RequestCounts(int total, int completed, int failed) {
     }
 
+    /** OpenAI's batch usage: the tokens of the lines recorded so far. */
+    record Usage(@JsonProperty("input_tokens") long inputTokens,
+                 @JsonProperty("input_tokens_details") Map<String, Long> inputTokensDetails,
+                 @JsonProperty("output_tokens") long outputTokens,
+                 @JsonProperty("output_tokens_details") Map<String, Long> outputTokensDetails,
+                 @JsonProperty("total_tokens") long totalTokens) {
+    }
+
     record ErrorData(String code, String message, String param, Integer line) {
     }
 
@@ -43,7 +51,7 @@ final class BatchViews {
                        @JsonProperty("completed_at") Long completedAt, @JsonProperty("failed_at") Long failedAt,
                        @JsonProperty("expired_at") Long expiredAt, @JsonProperty("cancelling_at") Long cancellingAt,
                        @JsonProperty("cancelled_at") Long cancelledAt, @JsonProperty("request_counts") RequestCounts requestCounts,
-                       Map<String, String> metadata) {
+                       Usage usage, Map<String, String> metadata) {
     }
 
     record BatchList(String object, List<BatchObject> data, @JsonProperty("first_id") String firstId,
@@ -70,6 +78,8 @@ final class BatchViews {
                 time(b.getExpiresAt()), time(b.getFinalizingAt()), time(b.getCompletedAt()), time(b.getFailedAt()),
                 time(b.getExpiredAt()), time(b.getCancellingAt()), time(b.getCancelledAt()),
                 new RequestCounts(b.getTotal(), b.getCompleted(), b.getFailed()),
+                new Usage(b.getInputTokens(), Map.of("cached_tokens", 0L), b.getOutputTokens(), Map.of("reasoning_tokens", 0L),
+                        b.getInputTokens() + b.getOutputTokens()),
                 b.getMetadataCount() == 0 ? null : b.getMetadataMap());
     }
 

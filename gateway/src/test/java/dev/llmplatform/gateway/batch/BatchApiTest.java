@@ -142,6 +142,9 @@ class BatchApiTest {
         assertThat(batch.get("request_counts").get("total").intValue()).isEqualTo(2);
         assertThat(batch.get("request_counts").get("completed").intValue()).isZero();
         assertThat(batch.get("metadata").get("job").stringValue()).isEqualTo("nightly");
+        assertThat(batch.get("usage").get("input_tokens").longValue()).isEqualTo(12);
+        assertThat(batch.get("usage").get("output_tokens").longValue()).isEqualTo(5);
+        assertThat(batch.get("usage").get("total_tokens").longValue()).isEqualTo(17);
         for (String field : new String[]{"errors", "output_file_id", "error_file_id", "in_progress_at", "finalizing_at",
                 "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at"}) {
             assertThat(batch.has(field)).as(field + " is present").isTrue();

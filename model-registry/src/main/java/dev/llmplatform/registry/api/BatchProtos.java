@@ -32,6 +32,7 @@ final class BatchProtos {
                 .setExpiredAt(seconds(b.expiredAt())).setCancellingAt(seconds(b.cancellingAt()))
                 .setCancelledAt(seconds(b.cancelledAt()))
                 .setTotal(b.total()).setCompleted(b.completed()).setFailed(b.failed())
+                .setInputTokens(b.inputTokens()).setOutputTokens(b.outputTokens())
                 .putAllMetadata(b.metadata());
         b.errors().forEach(e -> builder.addErrors(error(e)));
         return builder.build();

@@ -209,7 +209,7 @@ public class BatchStoreGrpcService extends BatchStoreGrpc.BatchStoreImplBase {
     public void recordLineResult(RecordLineResultRequest request, StreamObserver<RecordLineResultResponse> responses) {
         answer(responses, () -> {
             var recorded = batches.recordLine(request.getBatchId(), request.getLineIndex(), request.getCustomId(),
-                    request.getOk(), request.getLine());
+                    request.getOk(), request.getLine(), request.getInputTokens(), request.getOutputTokens());
             return RecordLineResultResponse.newBuilder().setRecorded(recorded.recorded())
                     .setStatus(dev.llmplatform.proto.v1.BatchStatus.valueOf("BATCH_STATUS_" + recorded.status().name())).build();
         });

@@ -157,7 +157,8 @@ public abstract class BatchStoreContract {
     private RecordLineResultResponse record(String runner, String batchId, int line, boolean ok) {
         return store.recordLineResult(RecordLineResultRequest.newBuilder().setRunnerId(runner).setBatchId(batchId)
                 .setLineIndex(line).setCustomId("r" + line).setOk(ok)
-                .setLine("{\"custom_id\":\"r" + line + "\",\"ok\":" + ok + "}").build());
+                .setLine("{\"custom_id\":\"r" + line + "\",\"ok\":" + ok + "}")
+                .setInputTokens(ok ? 10 : 0).setOutputTokens(ok ? 3 : 0).build());
     }
 
     /** Claims until this test's batch comes up (other tests' batches may be older), finishing the others. */
@@ -251,6 +252,8 @@ public abstract class BatchStoreContract {
         Batch running = store.getBatch(GetBatchRequest.newBuilder().setOwner(owner).setBatchId(created.getId()).build());
         assertThat(running.getCompleted()).isEqualTo(2);
         assertThat(running.getFailed()).isEqualTo(1);
+        assertThat(running.getInputTokens()).as("the first result of line 0 counts, not the refused second").isEqualTo(20);
+        assertThat(running.getOutputTokens()).isEqualTo(6);
 
         Batch done = store.finalizeBatch(FinalizeBatchRequest.newBuilder().setRunnerId("runner-a").setBatchId(created.getId()).build());
         assertThat(done.getStatus()).isEqualTo(BatchStatus.BATCH_STATUS_COMPLETED);

@@ -201,13 +201,14 @@ public final class BatchRunner {
     }
 
     private static LineExecutor.LineResult serverError(BatchLine line, String detail) {
-        return new LineExecutor.LineResult(false, BatchOutput.refused(line, line.requestId(), 500, "server_error", null,
+        return LineExecutor.LineResult.error(BatchOutput.refused(line, line.requestId(), 500, "server_error", null,
                 "The server had an error while processing the request" + (detail == null ? "." : ": " + detail)));
     }
 
     private void record(Work work, BatchLine line, LineExecutor.LineResult result) {
         var request = RecordLineResultRequest.newBuilder().setRunnerId(runnerId).setBatchId(work.batch.getId())
-                .setLineIndex(line.index()).setCustomId(line.customId()).setOk(result.ok()).setLine(result.line()).build();
+                .setLineIndex(line.index()).setCustomId(line.customId()).setOk(result.ok()).setLine(result.line())
+                .setInputTokens(result.inputTokens()).setOutputTokens(result.outputTokens()).build();
         for (int attempt = 1; attempt <= RECORD_ATTEMPTS && !stopped.get(); attempt++) {
             try {
                 RecordLineResultResponse response = call().recordLineResult(request);

@@ -9,7 +9,17 @@ public interface LineExecutor {
      */
     LineResult run(BatchLine line);
 
-    /** @param ok true: the output file; false: the error file. {@code line} is the whole JSON line. */
-    record LineResult(boolean ok, String line) {
+    /**
+     * @param ok           true: the output file; false: the error file
+     * @param line         the whole JSON line
+     * @param inputTokens  the prompt's tokens, 0 for a line that did not run
+     * @param outputTokens the generated tokens
+     */
+    record LineResult(boolean ok, String line, int inputTokens, int outputTokens) {
+
+        /** A line that did not run (malformed, refused). */
+        static LineResult error(String line) {
+            return new LineResult(false, line, 0, 0);
+        }
     }
 }

@@ -33,12 +33,13 @@ final class SchedulerLineExecutor implements LineExecutor {
         var stub = scheduler.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
             return switch (line) {
-                case BatchLine.Malformed malformed -> new LineResult(false, BatchOutput.malformed(malformed));
+                case BatchLine.Malformed malformed -> LineResult.error(BatchOutput.malformed(malformed));
                 case BatchLine.Chat chat -> generate(line, stub.generate(chat.request()), chat.request().getRequestId());
                 case BatchLine.Completion completion -> generate(line, stub.generate(completion.request()), completion.request().getRequestId());
                 case BatchLine.Embeddings embeddings -> {
                     ScheduleEmbedResponse response = stub.embed(embeddings.request());
-                    yield new LineResult(true, BatchOutput.embeddings(embeddings, embeddings.request().getRequestId(), response));
+                    yield new LineResult(true, BatchOutput.embeddings(embeddings, embeddings.request().getRequestId(), response),
+                            response.getPromptTokens(), 0);
                 }
             };
         } catch (StatusRuntimeException e) {
@@ -59,7 +60,7 @@ final class SchedulerLineExecutor implements LineExecutor {
             }
         }
         return new LineResult(true, BatchOutput.generation(line, requestId, text.toString(), finish, usage,
-                Instant.now().getEpochSecond()));
+                Instant.now().getEpochSecond()), usage.getPromptTokens(), usage.getCompletionTokens());
     }
 
     /** A refusal that retrying will not change becomes the line's error entry; the rest go back to the runner. */
@@ -68,8 +69,8 @@ final class SchedulerLineExecutor implements LineExecutor {
         String message = e.getStatus().getDescription() == null ? code.name() : e.getStatus().getDescription();
         String requestId = line.requestId();
         return switch (code) {
-            case INVALID_ARGUMENT -> new LineResult(false, BatchOutput.refused(line, requestId, 400, "invalid_request_error", null, message));
-            case NOT_FOUND -> new LineResult(false, BatchOutput.refused(line, requestId, 404, "invalid_request_error", "model_not_found", message));
+            case INVALID_ARGUMENT -> LineResult.error(BatchOutput.refused(line, requestId, 400, "invalid_request_error", null, message));
+            case NOT_FOUND -> LineResult.error(BatchOutput.refused(line, requestId, 404, "invalid_request_error", "model_not_found", message));
             default -> throw e;
         };
     }

@@ -93,6 +93,8 @@ class BatchRunnerTest {
         RecordLineResultRequest first = registry.recorded.get(0);
         assertThat(first.getOk()).isTrue();
         assertThat(first.getCustomId()).isEqualTo("a");
+        assertThat(first.getInputTokens()).isEqualTo(4);
+        assertThat(first.getOutputTokens()).isEqualTo(2);
         JsonNode line = JSON.readTree(first.getLine());
         assertThat(line.get("id").stringValue()).startsWith("batch_req_");
         assertThat(line.get("custom_id").stringValue()).isEqualTo("a");
@@ -106,6 +108,7 @@ class BatchRunnerTest {
 
         RecordLineResultRequest malformed = registry.recorded.get(2);
         assertThat(malformed.getOk()).isFalse();
+        assertThat(malformed.getInputTokens()).isZero();
         JsonNode error = JSON.readTree(malformed.getLine());
         assertThat(error.get("response").isNull()).isTrue();
         assertThat(error.get("error").get("code").stringValue()).isEqualTo("invalid_json");

@@ -11,6 +11,8 @@ import java.util.Optional;
  *
  * @param completed lines with a result in the output file
  * @param failed    lines with an entry in the error file
+ * @param inputTokens  prompt tokens of the lines recorded so far
+ * @param outputTokens generated tokens of the lines recorded so far
  */
 public record StoredBatch(
         String id, String owner, String endpoint, String inputFileId, String completionWindow, BatchStatus status,
@@ -18,7 +20,8 @@ public record StoredBatch(
         List<BatchError> errors, Map<String, String> metadata, Instant createdAt, Instant expiresAt,
         Optional<Instant> inProgressAt, Optional<Instant> finalizingAt, Optional<Instant> completedAt,
         Optional<Instant> failedAt, Optional<Instant> expiredAt, Optional<Instant> cancellingAt,
-        Optional<Instant> cancelledAt, Optional<String> leaseOwner, Optional<Instant> leaseExpiresAt) {
+        Optional<Instant> cancelledAt, Optional<String> leaseOwner, Optional<Instant> leaseExpiresAt,
+        long inputTokens, long outputTokens) {
 
     public static final List<String> ENDPOINTS = List.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings");
 }

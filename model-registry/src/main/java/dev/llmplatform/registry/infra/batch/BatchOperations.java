@@ -123,7 +123,7 @@ public class BatchOperations {
         var batch = new StoredBatch("batch_" + randomId(), owner, endpoint, inputFileId, completionWindow, BatchStatus.VALIDATING,
                 input.lineCount(), 0, 0, Optional.empty(), Optional.empty(), List.of(), Map.copyOf(metadata), now, now.plus(window),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), 0, 0);
         repository.insertBatch(batch);
         return repository.findBatch(batch.id()).orElseThrow();
     }
@@ -159,7 +159,8 @@ public class BatchOperations {
     public record Recorded(boolean recorded, BatchStatus status) {
     }
 
-    public Recorded recordLine(String batchId, int lineIndex, String customId, boolean ok, String line) {
+    public Recorded recordLine(String batchId, int lineIndex, String customId, boolean ok, String line, int inputTokens,
+                               int outputTokens) {
         StoredBatch batch = repository.findBatch(batchId).orElseThrow(() -> BatchRepository.notFound(batchId));
         if (batch.status().ended()) {
             throw new RegistryException.Conflict("batch " + batchId + " has ended (" + batch.status().label() + ")", "batch_id");
@@ -171,7 +172,10 @@ public class BatchOperations {
         if (line.isBlank() || line.indexOf('\n') >= 0) {
             throw new RegistryException.InvalidArgument("line must be one line of JSON", "line");
         }
-        boolean recorded = repository.recordLine(batchId, lineIndex, customId, ok, line, now());
+        if (inputTokens < 0 || outputTokens < 0) {
+            throw new RegistryException.InvalidArgument("token counts must not be negative", "input_tokens");
+        }
+        boolean recorded = repository.recordLine(batchId, lineIndex, customId, ok, line, inputTokens, outputTokens, now());
         return new Recorded(recorded, batch.status());
     }
 

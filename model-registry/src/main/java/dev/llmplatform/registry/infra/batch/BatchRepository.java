@@ -32,7 +32,9 @@ public class BatchRepository {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String BATCH_COLUMNS = """
             b.*, (SELECT COUNT(*) FROM batch_line_results r WHERE r.batch_id = b.id AND r.ok) AS n_completed,
-                 (SELECT COUNT(*) FROM batch_line_results r WHERE r.batch_id = b.id AND NOT r.ok) AS n_failed""";
+                 (SELECT COUNT(*) FROM batch_line_results r WHERE r.batch_id = b.id AND NOT r.ok) AS n_failed,
+                 (SELECT COALESCE(SUM(r.input_tokens), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_input_tokens,
+                 (SELECT COALESCE(SUM(r.output_tokens), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_output_tokens""";
 
     private final JdbcClient jdbc;
 
@@ -182,13 +184,15 @@ public class BatchRepository {
     }
 
     /** @return whether this call recorded the line (false: it had a result already, which stays) */
-    public boolean recordLine(String batchId, int lineIndex, String customId, boolean ok, String line, Instant now) {
+    public boolean recordLine(String batchId, int lineIndex, String customId, boolean ok, String line, int inputTokens,
+                              int outputTokens, Instant now) {
         try {
             jdbc.sql("""
-                    INSERT INTO batch_line_results (batch_id, line_index, custom_id, ok, line, recorded_at)
-                    VALUES (:id, :lineIndex, :customId, :ok, :line, :now)""")
+                    INSERT INTO batch_line_results (batch_id, line_index, custom_id, ok, line, input_tokens, output_tokens, recorded_at)
+                    VALUES (:id, :lineIndex, :customId, :ok, :line, :inputTokens, :outputTokens, :now)""")
                     .param("id", batchId).param("lineIndex", lineIndex).param("customId", customId).param("ok", ok)
-                    .param("line", line).param("now", Timestamp.from(now)).update();
+                    .param("line", line).param("inputTokens", inputTokens).param("outputTokens", outputTokens)
+                    .param("now", Timestamp.from(now)).update();
             return true;
         } catch (DuplicateKeyException e) {
             return false;
@@ -254,7 +258,8 @@ public class BatchRepository {
                 rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("expires_at").toInstant(),
                 time(rs, "in_progress_at"), time(rs, "finalizing_at"), time(rs, "completed_at"), time(rs, "failed_at"),
                 time(rs, "expired_at"), time(rs, "cancelling_at"), time(rs, "cancelled_at"),
-                Optional.ofNullable(rs.getString("lease_owner")), time(rs, "lease_expires_at"));
+                Optional.ofNullable(rs.getString("lease_owner")), time(rs, "lease_expires_at"),
+                rs.getLong("n_input_tokens"), rs.getLong("n_output_tokens"));
     }
 
     private static Optional<Instant> time(ResultSet rs, String column) throws SQLException {
