@@ -472,7 +472,8 @@ class ChartSemanticsTest {
         }
         var gateway = env(Yamls.list(rendered.only("Deployment", R + "gateway"), "spec.template.spec.containers").getFirst());
         assertThat(gateway).containsEntry("GATEWAY_REGISTRYHTTPURL", "https://" + R + "model-registry:8081")
-                .containsEntry("GATEWAY_SCHEDULERTARGET", "static://" + R + "scheduler-service:9095");
+                .containsEntry("GATEWAY_SCHEDULERTARGET", "static://" + R + "scheduler-service:9095")
+                .containsEntry("GATEWAY_REGISTRYTARGET", "static://" + R + "model-registry:9091");
         assertThat(secrets).containsValue("prometheus");
     }
 

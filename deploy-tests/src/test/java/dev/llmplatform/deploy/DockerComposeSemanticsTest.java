@@ -43,7 +43,8 @@ class DockerComposeSemanticsTest {
             assertThat(check).as(service).contains("https://localhost:" + port + "/actuator/health/").contains("--cacert /certs/ca.crt");
         });
         assertThat(Yamls.map(compose, "services.gateway.environment"))
-                .containsEntry("GATEWAY_REGISTRYHTTPURL", "https://model-registry:8081");
+                .containsEntry("GATEWAY_REGISTRYHTTPURL", "https://model-registry:8081")
+                .containsEntry("GATEWAY_REGISTRYTARGET", "static://model-registry:9091");
     }
 
     @Test

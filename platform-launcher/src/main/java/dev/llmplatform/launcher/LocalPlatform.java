@@ -314,7 +314,8 @@ public final class LocalPlatform implements AutoCloseable {
         return List.of("--gateway.scheduler-target=static://127.0.0.1:" + scheduler.grpcPort(),
                 "--gateway.keys[0].name=local-platform", "--gateway.keys[0].sha256=" + HexFormat.of().formatHex(sha256(apiKey)),
                 "--gateway.keys[0].requests-per-minute=0", "--gateway.keys[0].tokens-per-minute=0",
-                "--gateway.registry-http-url=https://127.0.0.1:" + registry.httpPort());
+                "--gateway.registry-http-url=https://127.0.0.1:" + registry.httpPort(),
+                "--gateway.registry-target=static://127.0.0.1:" + registry.grpcPort());
     }
 
     private static byte[] sha256(String text) {

@@ -108,7 +108,8 @@ public final class PlatformCommand {
             case "inference-cpu-service", "inference-gpu-service" -> List.of("--worker.registry-target=" + grpcTarget("model-registry"));
             case "scheduler-service" -> schedulerArgs();
             case "gateway" -> List.of("--gateway.scheduler-target=" + grpcTarget("scheduler-service"),
-                    "--gateway.registry-http-url=${platform.security.internal-scheme}://127.0.0.1:" + portsOf("model-registry").http());
+                    "--gateway.registry-http-url=${platform.security.internal-scheme}://127.0.0.1:" + portsOf("model-registry").http(),
+                    "--gateway.registry-target=" + grpcTarget("model-registry"));
             default -> List.of();
         };
     }

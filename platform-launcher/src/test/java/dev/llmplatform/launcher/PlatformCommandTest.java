@@ -50,7 +50,7 @@ class PlatformCommandTest {
                 "--scheduler.workers[1].target=static://127.0.0.1:9094",
                 "--scheduler.discovery.local.directory=" + root.resolve(".platform/replicas"));
         assertThat(command.launchOf(LocalService.named("gateway")).args())
-                .contains("--gateway.scheduler-target=static://127.0.0.1:9095");
+                .contains("--gateway.scheduler-target=static://127.0.0.1:9095", "--gateway.registry-target=static://127.0.0.1:9091");
     }
 
     @Test

@@ -32,6 +32,10 @@ import org.springframework.util.unit.DataSize;
  * @param maxConnections    open client connections at most; past it a new one gets a raw 503 and is closed
  * @param maxAdminUploadBytes the body limit of an admin-key request under /admin (model uploads streamed to the
  *                          registry), which is exempt from maxRequestBytes
+ * @param registryTarget    the model registry's gRPC API (files and batches are stored there), in Spring gRPC's
+ *                          target syntax
+ * @param maxFileUploadBytes the body limit of POST /v1/files (a batch input file, streamed to the registry),
+ *                          which is exempt from maxRequestBytes; the registry enforces its own limit on the file
  * @param keysFile          an optional YAML/JSON file of more API keys (docs/gateway.md), re-read when it changes
  * @param keysFilePollInterval how often the keys file is checked for changes
  * @param authFailures      the throttle on failed authentication per client address
@@ -56,6 +60,8 @@ public record GatewayProperties(
         @DefaultValue("60s") Duration httpIdleTimeout,
         @DefaultValue("2048") int maxConnections,
         @DefaultValue("16GB") DataSize maxAdminUploadBytes,
+        @DefaultValue("static://127.0.0.1:9091") String registryTarget,
+        @DefaultValue("200MB") DataSize maxFileUploadBytes,
         @DefaultValue("") String keysFile,
         @DefaultValue("5s") Duration keysFilePollInterval,
         @DefaultValue AuthFailures authFailures,

@@ -14,6 +14,8 @@ public interface ArtifactStore {
     /**
      * @param key            the artifact's name inside the store, e.g. {@code model/version/variant/file.gguf}
      * @param declaredLength the Content-Length, or -1 when unknown
+     * @param expectedSha256 the SHA-256 the caller declared, or empty to store whatever arrives (files that the
+     *                       registry itself produces or receives without a checksum); the actual one is returned
      * @throws dev.llmplatform.registry.domain.RegistryException.ChecksumMismatch when the bytes do not match
      * @throws dev.llmplatform.registry.domain.RegistryException.TooLarge when more than {@code maxBytes} arrive
      */

@@ -1,0 +1,264 @@
+package dev.llmplatform.scheduler.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.llmplatform.proto.v1.Batch;
+import dev.llmplatform.proto.v1.BatchStatus;
+import dev.llmplatform.proto.v1.BatchStoreGrpc;
+import dev.llmplatform.proto.v1.ClaimBatchWorkRequest;
+import dev.llmplatform.proto.v1.ClaimBatchWorkResponse;
+import dev.llmplatform.proto.v1.FileChunk;
+import dev.llmplatform.proto.v1.FinalizeBatchRequest;
+import dev.llmplatform.proto.v1.FinishReason;
+import dev.llmplatform.proto.v1.ReadFileContentRequest;
+import dev.llmplatform.proto.v1.RecordLineResultRequest;
+import dev.llmplatform.proto.v1.RecordLineResultResponse;
+import dev.llmplatform.proto.v1.RenewBatchLeaseRequest;
+import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
+import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
+import dev.llmplatform.proto.v1.SchedulerGrpc;
+import dev.llmplatform.proto.v1.Usage;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The batch runner against a scripted registry and a scripted scheduler API (both gRPC, in process): lines run once
+ * at the batch priority, recorded lines are skipped, malformed lines become error entries, a saturated scheduler
+ * is waited for, and a cancelled batch stops and is finalized.
+ */
+class BatchRunnerTest {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    final ScriptedRegistry registry = new ScriptedRegistry();
+    final ScriptedScheduler scheduler = new ScriptedScheduler();
+    Server server;
+    ManagedChannel channel;
+    BatchRunner runner;
+
+    @BeforeEach
+    void start() throws Exception {
+        String name = "batch-runner-test-" + UUID.randomUUID();
+        server = InProcessServerBuilder.forName(name).addService(registry).addService(scheduler).build().start();
+        channel = InProcessChannelBuilder.forName(name).build();
+        var properties = new BatchRunnerProperties(true, "runner-1", Duration.ofSeconds(3), Duration.ofMillis(50), 2, -1000,
+                Duration.ofMillis(20), Duration.ofSeconds(10));
+        runner = new BatchRunner(BatchStoreGrpc.newBlockingStub(channel), new SchedulerLineExecutor(channel, Duration.ofSeconds(10)),
+                properties);
+    }
+
+    @AfterEach
+    void stop() {
+        runner.stop();
+        channel.shutdownNow();
+        server.shutdownNow();
+    }
+
+    private static String chat(String customId) {
+        return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":4,\"temperature\":0}}";
+    }
+
+    @Test
+    void runsEachLineWithoutAResultOnceAtTheBatchPriorityAndFinalizes() {
+        registry.script(String.join("\n", chat("a"), chat("b"), "", "{not json", chat("c")) + "\n", Set.of(1));
+
+        assertThat(runner.runOnce()).isTrue();
+
+        assertThat(registry.recorded.keySet()).containsExactlyInAnyOrder(0, 2, 3);
+        assertThat(scheduler.requests).hasSize(2).allSatisfy(r -> assertThat(r.getPriority()).isEqualTo(-1000));
+        assertThat(scheduler.requests).extracting(r -> r.getSampling().getMaxTokens()).containsOnly(4);
+
+        RecordLineResultRequest first = registry.recorded.get(0);
+        assertThat(first.getOk()).isTrue();
+        assertThat(first.getCustomId()).isEqualTo("a");
+        assertThat(first.getInputTokens()).isEqualTo(4);
+        assertThat(first.getOutputTokens()).isEqualTo(2);
+        JsonNode line = JSON.readTree(first.getLine());
+        assertThat(line.get("id").stringValue()).startsWith("batch_req_");
+        assertThat(line.get("custom_id").stringValue()).isEqualTo("a");
+        assertThat(line.get("error").isNull()).isTrue();
+        assertThat(line.get("response").get("status_code").intValue()).isEqualTo(200);
+        JsonNode body = line.get("response").get("body");
+        assertThat(body.get("object").stringValue()).isEqualTo("chat.completion");
+        assertThat(body.get("choices").get(0).get("message").get("content").stringValue()).isEqualTo("Hello there");
+        assertThat(body.get("choices").get(0).get("finish_reason").stringValue()).isEqualTo("length");
+        assertThat(body.get("usage").get("total_tokens").intValue()).isEqualTo(6);
+
+        RecordLineResultRequest malformed = registry.recorded.get(2);
+        assertThat(malformed.getOk()).isFalse();
+        assertThat(malformed.getInputTokens()).isZero();
+        JsonNode error = JSON.readTree(malformed.getLine());
+        assertThat(error.get("response").isNull()).isTrue();
+        assertThat(error.get("error").get("code").stringValue()).isEqualTo("invalid_json");
+        assertThat(registry.recorded.get(3).getCustomId()).isEqualTo("c");
+
+        assertThat(registry.finalized.get()).isEqualTo(1);
+        assertThat(runner.runOnce()).as("nothing left to claim").isFalse();
+    }
+
+    @Test
+    void aSaturatedSchedulerIsWaitedForNotRecordedAsAFailure() {
+        registry.script(chat("a") + "\n", Set.of());
+        scheduler.refuseFirst.set(2);
+
+        runner.runOnce();
+
+        assertThat(registry.recorded).containsOnlyKeys(0);
+        assertThat(registry.recorded.get(0).getOk()).isTrue();
+        assertThat(scheduler.calls.get()).isEqualTo(3);
+    }
+
+    @Test
+    void anUnknownModelIsTheLinesErrorEntry() {
+        registry.script(chat("a").replace("\"tiny\"", "\"missing\"") + "\n", Set.of());
+
+        runner.runOnce();
+
+        JsonNode line = JSON.readTree(registry.recorded.get(0).getLine());
+        assertThat(registry.recorded.get(0).getOk()).isFalse();
+        assertThat(line.get("response").get("status_code").intValue()).isEqualTo(404);
+        assertThat(line.get("response").get("body").get("error").get("code").stringValue()).isEqualTo("model_not_found");
+    }
+
+    @Test
+    void aLineThatKeepsFailingBecomesAServerErrorEntry() {
+        registry.script(chat("a").replace("\"tiny\"", "\"broken\"") + "\n", Set.of());
+
+        runner.runOnce();
+
+        assertThat(scheduler.calls.get()).isEqualTo(3);
+        JsonNode line = JSON.readTree(registry.recorded.get(0).getLine());
+        assertThat(line.get("response").get("status_code").intValue()).isEqualTo(500);
+        assertThat(registry.finalized.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aCancelledBatchStopsRunningLinesAndIsFinalized() {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            lines.append(chat("r" + i)).append('\n');
+        }
+        registry.script(lines.toString(), Set.of());
+        registry.cancelAfter.set(2);
+
+        runner.runOnce();
+
+        assertThat(registry.recorded.size()).isBetween(2, 5);
+        assertThat(registry.finalized.get()).isEqualTo(1);
+    }
+
+    /** One batch to hand out, its file, and what the runner recorded. */
+    static final class ScriptedRegistry extends BatchStoreGrpc.BatchStoreImplBase {
+        final Map<Integer, RecordLineResultRequest> recorded = new ConcurrentHashMap<>();
+        final AtomicInteger finalized = new AtomicInteger();
+        final AtomicInteger cancelAfter = new AtomicInteger(Integer.MAX_VALUE);
+        final AtomicReference<Batch> batch = new AtomicReference<>();
+        volatile String content;
+        volatile Set<Integer> done;
+
+        void script(String content, Set<Integer> done) {
+            this.content = content;
+            this.done = done;
+            batch.set(Batch.newBuilder().setId("batch_1").setOwner("dev").setEndpoint("/v1/chat/completions")
+                    .setInputFileId("file-1").setStatus(BatchStatus.BATCH_STATUS_IN_PROGRESS)
+                    .setExpiresAt(Instant.now().getEpochSecond() + 3600).build());
+        }
+
+        @Override
+        public void claimBatchWork(ClaimBatchWorkRequest request, StreamObserver<ClaimBatchWorkResponse> responses) {
+            Batch b = batch.getAndSet(null);
+            var response = ClaimBatchWorkResponse.newBuilder();
+            if (b != null) {
+                response.setBatch(b).addAllDoneLines(done);
+            }
+            responses.onNext(response.build());
+            responses.onCompleted();
+        }
+
+        @Override
+        public void renewBatchLease(RenewBatchLeaseRequest request, StreamObserver<Batch> responses) {
+            responses.onNext(Batch.newBuilder().setId(request.getBatchId()).setStatus(status()).build());
+            responses.onCompleted();
+        }
+
+        @Override
+        public void readFileContent(ReadFileContentRequest request, StreamObserver<FileChunk> responses) {
+            byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+            for (int offset = 0; offset < bytes.length; offset += 16) {
+                responses.onNext(FileChunk.newBuilder().setData(ByteString.copyFrom(bytes, offset, Math.min(16, bytes.length - offset))).build());
+            }
+            responses.onCompleted();
+        }
+
+        @Override
+        public void recordLineResult(RecordLineResultRequest request, StreamObserver<RecordLineResultResponse> responses) {
+            boolean fresh = recorded.putIfAbsent(request.getLineIndex(), request) == null;
+            responses.onNext(RecordLineResultResponse.newBuilder().setRecorded(fresh).setStatus(status()).build());
+            responses.onCompleted();
+        }
+
+        @Override
+        public void finalizeBatch(FinalizeBatchRequest request, StreamObserver<Batch> responses) {
+            finalized.incrementAndGet();
+            responses.onNext(Batch.newBuilder().setId(request.getBatchId()).setStatus(BatchStatus.BATCH_STATUS_COMPLETED).build());
+            responses.onCompleted();
+        }
+
+        private BatchStatus status() {
+            return recorded.size() >= cancelAfter.get() ? BatchStatus.BATCH_STATUS_CANCELLING : BatchStatus.BATCH_STATUS_IN_PROGRESS;
+        }
+    }
+
+    /** "tiny" answers "Hello there" (length); "missing" is unknown; refuseFirst calls are RESOURCE_EXHAUSTED. */
+    static final class ScriptedScheduler extends SchedulerGrpc.SchedulerImplBase {
+        final Queue<ScheduleGenerateRequest> requests = new ConcurrentLinkedQueue<>();
+        final AtomicInteger refuseFirst = new AtomicInteger();
+        final AtomicInteger calls = new AtomicInteger();
+
+        @Override
+        public void generate(ScheduleGenerateRequest request, StreamObserver<ScheduleGenerateChunk> responses) {
+            calls.incrementAndGet();
+            if (refuseFirst.getAndDecrement() > 0) {
+                responses.onError(Status.RESOURCE_EXHAUSTED.withDescription("saturated").asRuntimeException());
+                return;
+            }
+            if (request.getModel().equals("broken")) {
+                responses.onError(Status.INTERNAL.withDescription("worker crashed").asRuntimeException());
+                return;
+            }
+            if (request.getModel().equals("missing")) {
+                responses.onError(Status.NOT_FOUND.withDescription("The model 'missing' does not exist").asRuntimeException());
+                return;
+            }
+            requests.add(request);
+            responses.onNext(ScheduleGenerateChunk.newBuilder().setText("Hello").setTokenCount(1).build());
+            responses.onNext(ScheduleGenerateChunk.newBuilder().setText(" there").setTokenCount(1)
+                    .setFinishReason(FinishReason.FINISH_REASON_LENGTH)
+                    .setUsage(Usage.newBuilder().setPromptTokens(4).setCompletionTokens(2).setTotalTokens(6)).build());
+            responses.onCompleted();
+        }
+    }
+
+}
