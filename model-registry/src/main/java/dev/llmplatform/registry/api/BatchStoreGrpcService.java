@@ -249,17 +249,6 @@ public class BatchStoreGrpcService extends BatchStoreGrpc.BatchStoreImplBase {
     }
 
     private static <T> void answer(StreamObserver<T> responses, java.util.function.Supplier<T> call) {
-        T result;
-        try {
-            result = call.get();
-        } catch (RegistryException e) {
-            responses.onError(ModelRegistryGrpcService.status(e));
-            return;
-        } catch (RuntimeException e) {
-            responses.onError(GrpcStatuses.from(e));
-            return;
-        }
-        responses.onNext(result);
-        responses.onCompleted();
+        ModelRegistryGrpcService.answer(responses, call);
     }
 }

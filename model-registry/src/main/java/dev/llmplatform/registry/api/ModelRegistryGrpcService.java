@@ -136,7 +136,8 @@ public class ModelRegistryGrpcService extends ModelRegistryGrpc.ModelRegistryImp
         return store.findById(id).orElseThrow(() -> new RegistryException.NotFound("model '" + id + "' is not registered", "model_id"));
     }
 
-    private static <T> void answer(StreamObserver<T> responses, Supplier<T> call) {
+    /** One unary answer: the call's result, or its failure as the registry's status (shared by the batch store). */
+    static <T> void answer(StreamObserver<T> responses, Supplier<T> call) {
         T result;
         try {
             result = call.get();
