@@ -25,6 +25,13 @@ public final class GrpcStatuses {
         return Status.UNAVAILABLE.withDescription(message).asRuntimeException();
     }
 
+    /** UNAVAILABLE with the retry hint: the service is starting or loading, and a retry soon will do. */
+    public static StatusRuntimeException unavailable(String message, long retryAfterSeconds) {
+        var trailers = new io.grpc.Metadata();
+        trailers.put(RETRY_AFTER_SECONDS, String.valueOf(Math.max(1, retryAfterSeconds)));
+        return Status.UNAVAILABLE.withDescription(message).asRuntimeException(trailers);
+    }
+
     public static StatusRuntimeException failedPrecondition(String message) {
         return Status.FAILED_PRECONDITION.withDescription(message).asRuntimeException();
     }

@@ -153,6 +153,11 @@ public class TokenizerGrpcService extends TokenizerGrpc.TokenizerImplBase {
         if (model.isBlank()) {
             throw GrpcStatuses.invalidArgument("model is required");
         }
+        if (tokenizers.isEmpty()) {
+            // just started (its gRPC port answers before its first tokenizer is loaded): a model unknown now may not be
+            // unknown in a second, so this is a retry, not a 404
+            throw GrpcStatuses.unavailable("the tokenizer service has not loaded its tokenizers yet", 1);
+        }
         return tokenizers.get(model).orElseThrow(() -> GrpcStatuses.notFound("no tokenizer is loaded for model '" + model + "'"));
     }
 

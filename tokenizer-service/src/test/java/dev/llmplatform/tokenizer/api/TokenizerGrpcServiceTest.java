@@ -120,6 +120,34 @@ class TokenizerGrpcServiceTest {
     }
 
     @Test
+    void beforeItsFirstTokenizerIsLoadedEveryModelIsUnavailableWithARetryHintNotNotFound() {
+        var empty = new TokenizerGrpcService(new Tokenizers(), new TokenizerProperties("static://unused", Duration.ofSeconds(1), 10_000,
+                new TokenizerProperties.Limits(4096, 2_000_000, 1_000_000), null),
+                new TokenCache(new TokenCacheProperties(1_000_000, Duration.ofMinutes(1)), new SimpleMeterRegistry()), new SimpleMeterRegistry());
+        var observed = new java.util.concurrent.CompletableFuture<Throwable>();
+        empty.tokenize(TokenizeRequest.newBuilder().setModel(MODEL).setText("x").build(), new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(dev.llmplatform.proto.v1.TokenizeResponse value) {
+                observed.complete(null);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                observed.complete(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                observed.complete(null);
+            }
+        });
+
+        Throwable error = observed.join();
+        assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(Status.trailersFromThrowable(error).get(dev.llmplatform.commons.grpc.GrpcStatuses.RETRY_AFTER_SECONDS)).isEqualTo("1");
+    }
+
+    @Test
     void anUnknownModelIsNotFoundAndATokenOutsideTheVocabularyIsInvalid() {
         assertThatThrownBy(() -> tokenizer.tokenize(TokenizeRequest.newBuilder().setModel("nope").setText("x").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
