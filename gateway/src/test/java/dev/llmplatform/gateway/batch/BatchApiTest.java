@@ -188,5 +188,11 @@ class BatchApiTest {
         body(http.get().uri("/v1/batches?limit=zero").exchange(), 400);
         http.put().uri("/v1/batches").exchange().expectStatus().isEqualTo(405);
         http.get().uri("/v1/batches").header(HttpHeaders.AUTHORIZATION, "Bearer wrong").exchange().expectStatus().isUnauthorized();
+        // however the path is spelled, a caller without a valid key reaches neither files nor batches
+        for (String path : java.util.List.of("/v1/files", "/v1/batches;x=y", "/v1//batches", "/V1/batches", "/v1/files/")) {
+            http.get().uri(path).header(HttpHeaders.AUTHORIZATION, "Bearer wrong")
+                    .exchange().expectStatus().value(status -> assertThat(status).as(path).isIn(400, 401, 404));
+        }
+        http.get().uri("/v1/files").header(HttpHeaders.AUTHORIZATION, "Bearer wrong").exchange().expectStatus().isUnauthorized();
     }
 }
