@@ -7,8 +7,6 @@ import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.ModelRegistryGrpc;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
-import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -69,14 +67,5 @@ public final class RegistryModels {
         return model.getArtifactsList().stream()
                 .filter(a -> a.getDeviceClass() == deviceClass && a.getFormat().equalsIgnoreCase("GGUF"))
                 .findFirst();
-    }
-
-    /** The local file of an artifact; only file: URIs can be loaded by the engine directly. */
-    public static Path localFile(ModelArtifact artifact) {
-        URI uri = URI.create(artifact.getUri());
-        if (!"file".equals(uri.getScheme())) {
-            throw new IllegalArgumentException("artifact " + artifact.getUri() + " is not a local file");
-        }
-        return Path.of(uri);
     }
 }
