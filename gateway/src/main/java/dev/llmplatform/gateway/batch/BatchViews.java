@@ -80,7 +80,31 @@ final class BatchViews {
                 new RequestCounts(b.getTotal(), b.getCompleted(), b.getFailed()),
                 new Usage(b.getInputTokens(), Map.of("cached_tokens", 0L), b.getOutputTokens(), Map.of("reasoning_tokens", 0L),
                         b.getInputTokens() + b.getOutputTokens()),
-                b.getMetadataCount() == 0 ? null : b.getMetadataMap());
+                metadata(b));
+    }
+
+    /** OpenAI's limit on a metadata value. */
+    private static final int METADATA_VALUE_LENGTH = 512;
+
+    /**
+     * The caller's metadata, and once the batch has run or been planned its energy (issue 17): estimated and measured
+     * joules, its tokens and its plan, under {@code energy_*} keys (they replace a caller's keys of the same names).
+     * Metadata is where an OpenAI client shows what the platform adds: its values are strings.
+     */
+    static Map<String, String> metadata(Batch b) {
+        boolean ran = b.getInputTokens() + b.getOutputTokens() > 0 || b.getEstimatedJoules() > 0 || b.getMeasuredJoules() > 0;
+        if (!ran && b.getPlan().isEmpty()) {
+            return b.getMetadataCount() == 0 ? null : b.getMetadataMap();
+        }
+        Map<String, String> metadata = new java.util.LinkedHashMap<>(b.getMetadataMap());
+        metadata.put("energy_estimated_joules", String.format(Locale.ROOT, "%.1f", b.getEstimatedJoules()));
+        metadata.put("energy_measured_joules", String.format(Locale.ROOT, "%.1f", b.getMeasuredJoules()));
+        metadata.put("energy_tokens", Long.toString(b.getInputTokens() + b.getOutputTokens()));
+        if (!b.getPlan().isEmpty()) {
+            metadata.put("energy_plan", b.getPlan().length() <= METADATA_VALUE_LENGTH ? b.getPlan()
+                    : b.getPlan().substring(0, METADATA_VALUE_LENGTH - 1) + "…");
+        }
+        return metadata;
     }
 
     static BatchList batches(List<Batch> batches, boolean hasMore) {

@@ -145,6 +145,10 @@ class BatchApiTest {
         assertThat(batch.get("usage").get("input_tokens").longValue()).isEqualTo(12);
         assertThat(batch.get("usage").get("output_tokens").longValue()).isEqualTo(5);
         assertThat(batch.get("usage").get("total_tokens").longValue()).isEqualTo(17);
+        assertThat(batch.get("metadata").get("energy_estimated_joules").stringValue()).as("energy, as metadata strings").isEqualTo("41.3");
+        assertThat(batch.get("metadata").get("energy_measured_joules").stringValue()).isEqualTo("38.5");
+        assertThat(batch.get("metadata").get("energy_tokens").stringValue()).isEqualTo("17");
+        assertThat(batch.get("metadata").get("energy_plan").stringValue()).isEqualTo("energy-first: cpu-0 100%");
         for (String field : new String[]{"errors", "output_file_id", "error_file_id", "in_progress_at", "finalizing_at",
                 "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at"}) {
             assertThat(batch.has(field)).as(field + " is present").isTrue();

@@ -172,7 +172,8 @@ final class FakeBatchStore extends BatchStoreGrpc.BatchStoreImplBase {
             var batch = Batch.newBuilder().setId("batch_" + n).setOwner(request.getOwner()).setEndpoint(request.getEndpoint())
                     .setInputFileId(input.getId()).setCompletionWindow("24h").setStatus(BatchStatus.BATCH_STATUS_VALIDATING)
                     .setCreatedAt(1_700_000_000L + n).setExpiresAt(1_700_086_400L + n).setTotal(input.getLineCount())
-                    .setInputTokens(12).setOutputTokens(5)
+                    .setInputTokens(12).setOutputTokens(5).setEstimatedJoules(41.25).setMeasuredJoules(38.5)
+                    .setPlan("energy-first: cpu-0 100%")
                     .putAllMetadata(request.getMetadataMap()).build();
             batches.put(batch.getId(), batch);
             return batch;

@@ -33,6 +33,8 @@ final class BatchProtos {
                 .setCancelledAt(seconds(b.cancelledAt()))
                 .setTotal(b.total()).setCompleted(b.completed()).setFailed(b.failed())
                 .setInputTokens(b.inputTokens()).setOutputTokens(b.outputTokens())
+                .setEstimatedJoules(b.energy().estimatedJoules()).setMeasuredJoules(b.energy().measuredJoules())
+                .setPlan(b.energy().plan())
                 .putAllMetadata(b.metadata());
         b.errors().forEach(e -> builder.addErrors(error(e)));
         return builder.build();

@@ -26,6 +26,7 @@ import dev.llmplatform.proto.v1.RenewBatchLeaseRequest;
 import dev.llmplatform.proto.v1.UploadFileHeader;
 import dev.llmplatform.proto.v1.UploadFileRequest;
 import dev.llmplatform.registry.domain.RegistryException;
+import dev.llmplatform.registry.domain.batch.LineEnergy;
 import dev.llmplatform.registry.domain.batch.StoredBatch;
 import dev.llmplatform.registry.domain.batch.StoredFile;
 import dev.llmplatform.registry.infra.batch.BatchOperations;
@@ -202,14 +203,15 @@ public class BatchStoreGrpcService extends BatchStoreGrpc.BatchStoreImplBase {
     @Override
     public void renewBatchLease(RenewBatchLeaseRequest request, StreamObserver<Batch> responses) {
         answer(responses, () -> BatchProtos.batch(batches.renew(request.getRunnerId(), request.getBatchId(),
-                lease(request.getLeaseSeconds()))));
+                lease(request.getLeaseSeconds()), request.getPlan())));
     }
 
     @Override
     public void recordLineResult(RecordLineResultRequest request, StreamObserver<RecordLineResultResponse> responses) {
         answer(responses, () -> {
             var recorded = batches.recordLine(request.getBatchId(), request.getLineIndex(), request.getCustomId(),
-                    request.getOk(), request.getLine(), request.getInputTokens(), request.getOutputTokens());
+                    request.getOk(), request.getLine(), request.getInputTokens(), request.getOutputTokens(),
+                    new LineEnergy(request.getEstimatedJoules(), request.getMeasuredJoules()));
             return RecordLineResultResponse.newBuilder().setRecorded(recorded.recorded())
                     .setStatus(dev.llmplatform.proto.v1.BatchStatus.valueOf("BATCH_STATUS_" + recorded.status().name())).build();
         });

@@ -21,6 +21,7 @@ import dev.llmplatform.proto.v1.ListBatchesResponse;
 import dev.llmplatform.proto.v1.ListFilesRequest;
 import dev.llmplatform.proto.v1.ReadFileContentRequest;
 import dev.llmplatform.proto.v1.RecordLineResultRequest;
+import dev.llmplatform.proto.v1.RenewBatchLeaseRequest;
 import dev.llmplatform.proto.v1.RecordLineResultResponse;
 import dev.llmplatform.proto.v1.UploadFileHeader;
 import dev.llmplatform.proto.v1.UploadFileRequest;
@@ -158,7 +159,8 @@ public abstract class BatchStoreContract {
         return store.recordLineResult(RecordLineResultRequest.newBuilder().setRunnerId(runner).setBatchId(batchId)
                 .setLineIndex(line).setCustomId("r" + line).setOk(ok)
                 .setLine("{\"custom_id\":\"r" + line + "\",\"ok\":" + ok + "}")
-                .setInputTokens(ok ? 10 : 0).setOutputTokens(ok ? 3 : 0).build());
+                .setInputTokens(ok ? 10 : 0).setOutputTokens(ok ? 3 : 0)
+                .setEstimatedJoules(ok ? 1.5 : 0).setMeasuredJoules(ok ? 2.25 : 0).build());
     }
 
     /** Claims until this test's batch comes up (other tests' batches may be older), finishing the others. */
@@ -254,6 +256,17 @@ public abstract class BatchStoreContract {
         assertThat(running.getFailed()).isEqualTo(1);
         assertThat(running.getInputTokens()).as("the first result of line 0 counts, not the refused second").isEqualTo(20);
         assertThat(running.getOutputTokens()).isEqualTo(6);
+        assertThat(running.getEstimatedJoules()).as("energy is summed like tokens, each line's first result once").isEqualTo(3.0);
+        assertThat(running.getMeasuredJoules()).isEqualTo(4.5);
+
+        Batch planned = store.renewBatchLease(RenewBatchLeaseRequest.newBuilder().setRunnerId("runner-a").setBatchId(created.getId())
+                .setLeaseSeconds(60).setPlan("energy-first: cpu-0 100%").build());
+        assertThat(planned.getPlan()).isEqualTo("energy-first: cpu-0 100%");
+        assertThat(store.renewBatchLease(RenewBatchLeaseRequest.newBuilder().setRunnerId("runner-a").setBatchId(created.getId())
+                .setLeaseSeconds(60).build()).getPlan()).as("a renewal without a plan keeps the last one").isEqualTo("energy-first: cpu-0 100%");
+        assertThatThrownBy(() -> store.recordLineResult(RecordLineResultRequest.newBuilder().setRunnerId("runner-a")
+                .setBatchId(created.getId()).setLineIndex(1).setCustomId("r1").setOk(true).setLine("{}").setMeasuredJoules(-1).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
 
         Batch done = store.finalizeBatch(FinalizeBatchRequest.newBuilder().setRunnerId("runner-a").setBatchId(created.getId()).build());
         assertThat(done.getStatus()).isEqualTo(BatchStatus.BATCH_STATUS_COMPLETED);

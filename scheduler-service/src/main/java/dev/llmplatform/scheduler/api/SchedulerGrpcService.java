@@ -14,6 +14,7 @@ import dev.llmplatform.proto.v1.WorkerGenerateRequest;
 import dev.llmplatform.scheduler.config.SchedulerProperties;
 import dev.llmplatform.scheduler.domain.PlacementPolicies;
 import dev.llmplatform.scheduler.domain.PlacementPolicy;
+import dev.llmplatform.scheduler.domain.PlannedWorkerPolicy;
 import dev.llmplatform.scheduler.domain.WorkerSnapshot;
 import dev.llmplatform.scheduler.infra.AdmissionControl;
 import dev.llmplatform.scheduler.infra.EmbeddingRelay;
@@ -63,6 +64,9 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
             validate(request);
             PlacementPolicy policy = policies.resolve(request.getPolicy()).orElseThrow(() -> GrpcStatuses.invalidArgument(
                     "unknown placement policy '" + request.getPolicy() + "'; known: " + policies.names()));
+            if (!request.getPlannedWorkerId().isEmpty()) {
+                policy = new PlannedWorkerPolicy(request.getPlannedWorkerId(), policy);
+            }
             String model = request.getModel();
             List<WorkerSnapshot> workers = pool.snapshot();
             int contextLength = workers.stream().filter(w -> w.contextLengths().containsKey(model))

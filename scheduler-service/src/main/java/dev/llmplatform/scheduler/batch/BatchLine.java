@@ -33,6 +33,41 @@ public sealed interface BatchLine {
         };
     }
 
+    /** The line placed on the worker its batch's plan dealt it to; a line that does not generate stays as it is. */
+    default BatchLine plannedOn(String workerId) {
+        return switch (this) {
+            case Chat chat -> new Chat(chat.index(), chat.customId(), chat.model(),
+                    chat.request().toBuilder().setPlannedWorkerId(workerId).build());
+            case Completion completion -> new Completion(completion.index(), completion.customId(), completion.model(),
+                    completion.request().toBuilder().setPlannedWorkerId(workerId).build());
+            case Embeddings embeddings -> embeddings;
+            case Malformed malformed -> malformed;
+        };
+    }
+
+    /**
+     * What planning needs to know of a line that generates: its prompt's size (about four characters a token, as
+     * placement reads embeddings) and its max_tokens (0: not set). Empty for other lines.
+     */
+    default java.util.Optional<Size> size() {
+        ScheduleGenerateRequest request = switch (this) {
+            case Chat chat -> chat.request();
+            case Completion completion -> completion.request();
+            default -> null;
+        };
+        if (request == null) {
+            return java.util.Optional.empty();
+        }
+        long characters = request.hasMessages()
+                ? request.getMessages().getMessagesList().stream().mapToLong(m -> m.getContent().length() + 16).sum()
+                : request.getPrompt().length();
+        return java.util.Optional.of(new Size(request.getModel(), characters / 4.0, request.getSampling().getMaxTokens()));
+    }
+
+    /** @param promptTokens an estimate; @param maxTokens 0 when the line sets none */
+    record Size(String model, double promptTokens, int maxTokens) {
+    }
+
     record Chat(int index, String customId, String model, ScheduleGenerateRequest request) implements BatchLine {
     }
 

@@ -38,27 +38,51 @@ import org.slf4j.LoggerFactory;
  * line by line, runs each line that has no result yet through the scheduler at the batch priority, records each
  * result as soon as it is in (once: the registry keeps a line's first result), and finalizes the batch. A runner
  * that dies leaves its batch to the next one to claim it once the lease has run out; lines already recorded are not
- * run again. Lines run in file order, {@code concurrency} at a time; planning them over the pools by energy within
- * the completion window (BatchPlanner) is not done yet (docs/batch.md).
+ * run again.
+ *
+ * <p>Lines are planned by energy within the completion window: {@link BatchPlanning} shares the remaining lines of
+ * the batch's model over the workers serving it (the least energy that finishes within the window, or with the
+ * batch's {@code batch_plan} metadata {@code latency-first}, the earliest finish), again every
+ * {@code replanInterval} as speeds change, and lines are dealt to the workers in those shares, at most
+ * {@code concurrency} in flight on each. A batch that could not finish within its window even with every worker
+ * busy to the end fails before it starts, with that reason. Each line's estimated and measured joules are recorded
+ * with its result.
  */
 public final class BatchRunner {
 
     private static final Logger log = LoggerFactory.getLogger(BatchRunner.class);
     private static final int RECORD_ATTEMPTS = 60;
     private static final int MAX_FAILURES = 3;
+    /** Planning's stand-in for a line that sets no max_tokens (the scheduler then allows up to the context's room). */
+    static final int PLANNING_MAX_TOKENS = 256;
+    /** Lines run before their mean output replaces the expectation in plans. */
+    private static final int MEASURED_LINES = 3;
+    /** The batch metadata key that picks the plan's objective for one batch. */
+    static final String PLAN_METADATA_KEY = "batch_plan";
 
     private final BatchStoreGrpc.BatchStoreBlockingStub registry;
     private final LineExecutor executor;
     private final BatchRunnerProperties properties;
+    private final BatchPlanning planning;
+    private final BatchMetrics metrics;
     private final String runnerId;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private volatile Thread loop;
 
+    /** A runner that does not plan: every line goes by the scheduler's default placement. */
     public BatchRunner(BatchStoreGrpc.BatchStoreBlockingStub registry, LineExecutor executor, BatchRunnerProperties properties) {
+        this(registry, executor, properties, request -> java.util.Optional.empty(),
+                new BatchMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+    }
+
+    public BatchRunner(BatchStoreGrpc.BatchStoreBlockingStub registry, LineExecutor executor, BatchRunnerProperties properties,
+                       BatchPlanning planning, BatchMetrics metrics) {
         this.registry = registry;
         this.executor = executor;
         this.properties = properties;
+        this.planning = planning;
+        this.metrics = metrics;
         this.runnerId = properties.runnerId().isBlank() ? defaultRunnerId() : properties.runnerId();
     }
 
@@ -113,7 +137,7 @@ public final class BatchRunner {
     }
 
     private void run(Batch batch, Set<Integer> done) {
-        var work = new Work(batch);
+        var work = new Work(batch, done.size());
         ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().factory());
         long every = Math.max(200, properties.lease().toMillis() / 3);
         heartbeat.scheduleWithFixedDelay(work::renew, every, every, TimeUnit.MILLISECONDS);
@@ -127,12 +151,13 @@ public final class BatchRunner {
             finalizeBatch(batch, work.failure);
         } finally {
             heartbeat.shutdownNow();
+            metrics.planned(null);
         }
     }
 
     private void runLines(Work work, Set<Integer> done) {
         Batch batch = work.batch;
-        var slots = new Semaphore(properties.concurrency());
+        var slots = new java.util.concurrent.ConcurrentHashMap<String, Semaphore>();
         try (InputStream input = new BufferedInputStream(content(batch), 64 * 1024);
              var inFlight = Executors.newVirtualThreadPerTaskExecutor()) {
             var lines = new JsonlLines(input);
@@ -146,14 +171,20 @@ public final class BatchRunner {
                 if (work.stopping()) {
                     break;
                 }
-                BatchLine line = BatchLine.parse(lineIndex, text, batch.getEndpoint(), properties.priority(),
+                BatchLine parsed = BatchLine.parse(lineIndex, text, batch.getEndpoint(), properties.priority(),
                         batch.getId() + "-" + lineIndex);
-                slots.acquire();
+                String worker = work.deal(parsed);
+                if (work.failure != null) {
+                    break; // the window cannot be met: the batch fails with the reason, before any line runs
+                }
+                BatchLine line = worker.isEmpty() ? parsed : parsed.plannedOn(worker);
+                Semaphore workerSlots = slots.computeIfAbsent(worker, w -> new Semaphore(properties.concurrency()));
+                workerSlots.acquire();
                 inFlight.submit(() -> {
                     try {
                         runLine(work, line);
                     } finally {
-                        slots.release();
+                        workerSlots.release();
                     }
                 });
             }
@@ -208,10 +239,15 @@ public final class BatchRunner {
     private void record(Work work, BatchLine line, LineExecutor.LineResult result) {
         var request = RecordLineResultRequest.newBuilder().setRunnerId(runnerId).setBatchId(work.batch.getId())
                 .setLineIndex(line.index()).setCustomId(line.customId()).setOk(result.ok()).setLine(result.line())
-                .setInputTokens(result.inputTokens()).setOutputTokens(result.outputTokens()).build();
+                .setInputTokens(result.inputTokens()).setOutputTokens(result.outputTokens())
+                .setEstimatedJoules(result.estimatedJoules()).setMeasuredJoules(result.measuredJoules()).build();
         for (int attempt = 1; attempt <= RECORD_ATTEMPTS && !stopped.get(); attempt++) {
             try {
                 RecordLineResultResponse response = call().recordLineResult(request);
+                if (response.getRecorded()) {
+                    metrics.recorded(result);
+                    work.ran(result);
+                }
                 if (response.getStatus() == BatchStatus.BATCH_STATUS_CANCELLING) {
                     work.cancelling.set(true);
                 }
@@ -261,10 +297,92 @@ public final class BatchRunner {
         final AtomicBoolean cancelling = new AtomicBoolean();
         final AtomicBoolean lost = new AtomicBoolean();
         volatile BatchError failure;
+        /** Lines that had a result when the batch was claimed. */
+        private final int doneAtClaim;
+        private final String objective;
+        // touched by the reading thread only
+        private String model;
+        private int dealt;
+        private double promptTokens;
+        private long maxTokens;
+        private int sized;
+        private long nextPlanAt;
+        private boolean planned;
+        private LineAssignment assignment;
+        // results, from the lines' threads
+        private final java.util.concurrent.atomic.LongAdder ranLines = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder ranOutputTokens = new java.util.concurrent.atomic.LongAdder();
+        volatile String plan = "";
 
-        Work(Batch batch) {
+        Work(Batch batch, int doneAtClaim) {
             this.batch = batch;
+            this.doneAtClaim = doneAtClaim;
+            this.objective = objective(batch);
             cancelling.set(batch.getStatus() == BatchStatus.BATCH_STATUS_CANCELLING);
+        }
+
+        /**
+         * The worker the plan deals this line to, planning first when no plan is current; empty for a line that is
+         * not planned (it does not generate, it asks for another model than the batch's first line, or no worker
+         * serves the model now). Sets {@link #failure} when the first plan of a batch nothing has run of finds its
+         * window impossible.
+         */
+        String deal(BatchLine line) {
+            var size = line.size();
+            if (size.isEmpty()) {
+                return "";
+            }
+            if (model == null) {
+                model = size.get().model();
+            }
+            if (!model.equals(size.get().model())) {
+                return "";
+            }
+            dealt++;
+            promptTokens += size.get().promptTokens();
+            maxTokens += size.get().maxTokens() > 0 ? size.get().maxTokens() : PLANNING_MAX_TOKENS;
+            sized++;
+            long now = System.nanoTime();
+            if (assignment == null || now - nextPlanAt >= 0) {
+                replan(now);
+            }
+            return assignment == null ? "" : assignment.next();
+        }
+
+        private void replan(long now) {
+            nextPlanAt = now + properties.replanInterval().toNanos();
+            long ran = ranLines.sum();
+            int left = Math.max(1, batch.getTotal() - doneAtClaim - dealt + 1);
+            double secondsLeft = batch.getExpiresAt() - Instant.now().toEpochMilli() / 1000.0;
+            var request = new BatchPlanning.Request(objective, model, left, promptTokens / sized, (int) (maxTokens / sized),
+                    ran >= MEASURED_LINES ? (double) ranOutputTokens.sum() / ran : Double.NaN, secondsLeft,
+                    properties.concurrency());
+            var made = planning.plan(request);
+            if (made.isEmpty()) {
+                assignment = null;
+                return;
+            }
+            LinePlan current = made.get();
+            if (!planned && doneAtClaim == 0 && current.impossible()) {
+                failure = BatchError.newBuilder().setCode("completion_window_too_short").setMessage(String.format(
+                        java.util.Locale.ROOT, "The batch's %d requests need at least %.0f s on the workers serving %s now, "
+                                + "but its completion window leaves %.0f s.", current.lines(), current.earliestSeconds(),
+                        model, current.secondsLeft())).build();
+                log.info("batch {}: {}", batch.getId(), failure.getMessage());
+                return;
+            }
+            planned = true;
+            assignment = new LineAssignment(current.shares());
+            plan = current.describe();
+            metrics.planned(current);
+            log.info("batch {} planned: {}", batch.getId(), plan);
+        }
+
+        void ran(LineExecutor.LineResult result) {
+            if (result.ok() && result.outputTokens() > 0) {
+                ranLines.increment();
+                ranOutputTokens.add(result.outputTokens());
+            }
         }
 
         boolean stopping() {
@@ -275,7 +393,7 @@ public final class BatchRunner {
         void renew() {
             try {
                 Batch renewed = call().renewBatchLease(RenewBatchLeaseRequest.newBuilder().setRunnerId(runnerId)
-                        .setBatchId(batch.getId()).setLeaseSeconds(leaseSeconds()).build());
+                        .setBatchId(batch.getId()).setLeaseSeconds(leaseSeconds()).setPlan(plan).build());
                 if (renewed.getStatus() == BatchStatus.BATCH_STATUS_CANCELLING) {
                     cancelling.set(true);
                 }
@@ -285,6 +403,12 @@ public final class BatchRunner {
                 }
             }
         }
+    }
+
+    /** The batch's own choice ({@value #PLAN_METADATA_KEY} metadata), else the runner's. */
+    private String objective(Batch batch) {
+        String chosen = batch.getMetadataMap().getOrDefault(PLAN_METADATA_KEY, "").strip().toLowerCase(java.util.Locale.ROOT);
+        return BatchPlanning.ENERGY_FIRST.equals(chosen) || BatchPlanning.LATENCY_FIRST.equals(chosen) ? chosen : properties.plan();
     }
 
     private BatchStoreGrpc.BatchStoreBlockingStub call() {

@@ -3,6 +3,9 @@ package dev.llmplatform.scheduler.batch;
 import dev.llmplatform.proto.v1.BatchStoreGrpc;
 import dev.llmplatform.scheduler.api.SchedulerGrpcService;
 import dev.llmplatform.scheduler.config.RegistryFollowingProperties;
+import dev.llmplatform.scheduler.domain.OutputLengths;
+import dev.llmplatform.scheduler.infra.WorkerPool;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -27,12 +30,14 @@ class BatchRunnerConfiguration {
 
     @Bean
     BatchRunnerLifecycle batchRunner(GrpcChannelFactory channels, RegistryFollowingProperties registry,
-                                     SchedulerGrpcService scheduler, BatchRunnerProperties properties) throws IOException {
+                                     SchedulerGrpcService scheduler, BatchRunnerProperties properties, WorkerPool pool,
+                                     OutputLengths outputLengths, MeterRegistry meters) throws IOException {
         String name = "scheduler-batch-" + UUID.randomUUID();
         Server server = InProcessServerBuilder.forName(name).addService(scheduler).build().start();
         ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
         var runner = new BatchRunner(BatchStoreGrpc.newBlockingStub(channels.createChannel(registry.target())),
-                new SchedulerLineExecutor(channel, properties.lineTimeout()), properties);
+                new SchedulerLineExecutor(channel, properties.lineTimeout()), properties,
+                new PoolBatchPlanning(pool::snapshot, outputLengths, properties.deadlineShare()), new BatchMetrics(meters));
         return new BatchRunnerLifecycle(runner, server, channel);
     }
 

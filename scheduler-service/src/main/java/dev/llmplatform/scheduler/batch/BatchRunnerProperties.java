@@ -18,6 +18,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                     interactive traffic keeps its latency. Not Integer.MIN_VALUE: the admission queue negates it
  * @param retryWait    the wait before a line the scheduler had no room for (saturated, no worker) is tried again
  * @param lineTimeout  the gRPC deadline of one line's request
+ * @param plan         how lines are shared over the workers: {@code energy-first} (the least energy that finishes
+ *                     within the completion window) or {@code latency-first} (the earliest finish); a batch's
+ *                     {@code batch_plan} metadata overrides it
+ * @param replanInterval how often a running batch is planned again, with the speeds measured since
+ * @param deadlineShare the share of the remaining window an energy-first plan aims to finish in: room for speeds
+ *                     that dip and for interactive traffic taking slots
  */
 @ConfigurationProperties("scheduler.batch")
 public record BatchRunnerProperties(
@@ -28,5 +34,14 @@ public record BatchRunnerProperties(
         @DefaultValue("2") int concurrency,
         @DefaultValue("-1000") int priority,
         @DefaultValue("1s") Duration retryWait,
-        @DefaultValue("10m") Duration lineTimeout) {
+        @DefaultValue("10m") Duration lineTimeout,
+        @DefaultValue("energy-first") String plan,
+        @DefaultValue("10s") Duration replanInterval,
+        @DefaultValue("0.8") double deadlineShare) {
+
+    public BatchRunnerProperties {
+        if (!BatchPlanning.ENERGY_FIRST.equals(plan) && !BatchPlanning.LATENCY_FIRST.equals(plan)) {
+            throw new IllegalArgumentException("scheduler.batch.plan must be energy-first or latency-first, got '" + plan + "'");
+        }
+    }
 }

@@ -14,8 +14,14 @@ public interface LineExecutor {
      * @param line         the whole JSON line
      * @param inputTokens  the prompt's tokens, 0 for a line that did not run
      * @param outputTokens the generated tokens
+     * @param estimatedJoules the line's energy as the cost model estimated it where it was placed, 0 if it did not run
+     * @param measuredJoules  the line's measured time on its worker x the worker's dynamic watts, 0 if it did not run
      */
-    record LineResult(boolean ok, String line, int inputTokens, int outputTokens) {
+    record LineResult(boolean ok, String line, int inputTokens, int outputTokens, double estimatedJoules, double measuredJoules) {
+
+        LineResult(boolean ok, String line, int inputTokens, int outputTokens) {
+            this(ok, line, inputTokens, outputTokens, 0, 0);
+        }
 
         /** A line that did not run (malformed, refused). */
         static LineResult error(String line) {

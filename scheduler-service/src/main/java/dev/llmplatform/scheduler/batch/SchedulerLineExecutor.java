@@ -39,7 +39,7 @@ final class SchedulerLineExecutor implements LineExecutor {
                 case BatchLine.Embeddings embeddings -> {
                     ScheduleEmbedResponse response = stub.embed(embeddings.request());
                     yield new LineResult(true, BatchOutput.embeddings(embeddings, embeddings.request().getRequestId(), response),
-                            response.getPromptTokens(), 0);
+                            response.getPromptTokens(), 0, response.getEstimatedJoules(), response.getMeasuredJoules());
                 }
             };
         } catch (StatusRuntimeException e) {
@@ -51,16 +51,19 @@ final class SchedulerLineExecutor implements LineExecutor {
         var text = new StringBuilder();
         FinishReason finish = FinishReason.FINISH_REASON_STOP;
         Usage usage = Usage.getDefaultInstance();
+        ScheduleGenerateChunk last = ScheduleGenerateChunk.getDefaultInstance();
         while (chunks.hasNext()) {
             ScheduleGenerateChunk chunk = chunks.next();
             text.append(chunk.getText());
             if (chunk.hasUsage()) {
                 usage = chunk.getUsage();
                 finish = chunk.getFinishReason();
+                last = chunk;
             }
         }
         return new LineResult(true, BatchOutput.generation(line, requestId, text.toString(), finish, usage,
-                Instant.now().getEpochSecond()), usage.getPromptTokens(), usage.getCompletionTokens());
+                Instant.now().getEpochSecond()), usage.getPromptTokens(), usage.getCompletionTokens(),
+                last.getEstimatedJoules(), last.getMeasuredJoules());
     }
 
     /** A refusal that retrying will not change becomes the line's error entry; the rest go back to the runner. */

@@ -77,6 +77,7 @@ public class EmbeddingRelay {
         @Override
         protected void start(Placement.Placed placed) {
             PooledWorker worker = pool.worker(placed.worker().id()).orElseThrow();
+            long sent = System.nanoTime();
             var message = WorkerEmbedRequest.newBuilder().setModel(request.getModel()).addAllInputs(request.getInputsList()).build();
             InferenceWorkerGrpc.newStub(worker.channel()).withDeadline(deadline).embed(message, new StreamObserver<>() {
                 @Override
@@ -84,6 +85,8 @@ public class EmbeddingRelay {
                     caller.onNext(ScheduleEmbedResponse.newBuilder()
                             .addAllEmbeddings(response.getEmbeddingsList())
                             .setPromptTokens(response.getPromptTokens())
+                            .setEstimatedJoules(placed.estimate().joules())
+                            .setMeasuredJoules(worker.snapshot().profile().dynamicWatts() * (System.nanoTime() - sent) / 1e9)
                             .build());
                 }
 

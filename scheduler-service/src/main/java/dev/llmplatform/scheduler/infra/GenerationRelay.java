@@ -109,7 +109,8 @@ public class GenerationRelay {
         protected void start(Placement.Placed placed) {
             WorkerSnapshot snapshot = placed.worker();
             PooledWorker worker = pool.worker(snapshot.id()).orElseThrow();
-            var attempt = new Attempt(this, worker, snapshot.inFlight() < snapshot.slots() && relayed.isEmpty(), relayed.size());
+            var attempt = new Attempt(this, worker, snapshot.inFlight() < snapshot.slots() && relayed.isEmpty(), relayed.size(),
+                    placed.estimate().joules());
             worker.placed(attempt.prefillTokens, attempt.expectedOutputTokens);
             affinity.record(prefixKeys, sessionId, placement().promptTokens(), worker.id());
             metrics.placed(policy().name(), worker.pool(), placed.estimate().finishSeconds());
@@ -162,14 +163,17 @@ public class GenerationRelay {
         /** What this worker prefills (the prompt, and on a resume the tokens relayed before) and is expected to decode. */
         private final int prefillTokens;
         private final int expectedOutputTokens;
+        /** The cost model's energy for this attempt when it was placed [J]. */
+        private final double estimatedJoules;
         private final long sent = System.nanoTime();
         private long firstToken;
         private long lastToken;
         private int tokens;
         private boolean finished;
 
-        Attempt(GenerationJob job, PooledWorker worker, boolean hadFreeSlot, int resumedTokens) {
+        Attempt(GenerationJob job, PooledWorker worker, boolean hadFreeSlot, int resumedTokens, double estimatedJoules) {
             this.job = job;
+            this.estimatedJoules = estimatedJoules;
             this.worker = worker;
             this.hadFreeSlot = hadFreeSlot;
             this.prefillTokens = job.placement().promptTokens() + resumedTokens;
@@ -190,7 +194,8 @@ public class GenerationRelay {
                     .setFinishReason(chunk.getFinishReason())
                     .addAllLogprobs(chunk.getLogprobsList());
             if (chunk.hasUsage()) {
-                out.setUsage(chunk.getUsage());
+                out.setUsage(chunk.getUsage()).setEstimatedJoules(estimatedJoules)
+                        .setMeasuredJoules(worker.snapshot().profile().dynamicWatts() * (now - sent) / 1e9);
             }
             var placement = job.placement();
             if (firstToken == 0) {

@@ -20,6 +20,8 @@ import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
 import dev.llmplatform.proto.v1.SchedulerGrpc;
 import dev.llmplatform.proto.v1.Usage;
 import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -29,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
@@ -62,10 +65,101 @@ class BatchRunnerTest {
         String name = "batch-runner-test-" + UUID.randomUUID();
         server = InProcessServerBuilder.forName(name).addService(registry).addService(scheduler).build().start();
         channel = InProcessChannelBuilder.forName(name).build();
-        var properties = new BatchRunnerProperties(true, "runner-1", Duration.ofSeconds(3), Duration.ofMillis(50), 2, -1000,
-                Duration.ofMillis(20), Duration.ofSeconds(10));
         runner = new BatchRunner(BatchStoreGrpc.newBlockingStub(channel), new SchedulerLineExecutor(channel, Duration.ofSeconds(10)),
-                properties);
+                properties("energy-first"));
+    }
+
+    private static BatchRunnerProperties properties(String plan) {
+        return new BatchRunnerProperties(true, "runner-1", Duration.ofSeconds(3), Duration.ofMillis(50), 2, -1000,
+                Duration.ofMillis(20), Duration.ofSeconds(10), plan, Duration.ofMinutes(1), 0.8);
+    }
+
+    /** A runner whose planning always answers {@code plan}, and keeps what it was asked. */
+    private BatchRunner planned(LinePlan plan, Queue<BatchPlanning.Request> asked, MeterRegistry meters) {
+        return new BatchRunner(BatchStoreGrpc.newBlockingStub(channel), new SchedulerLineExecutor(channel, Duration.ofSeconds(10)),
+                properties("energy-first"), request -> {
+                    asked.add(request);
+                    return Optional.of(plan);
+                }, new BatchMetrics(meters));
+    }
+
+    private static String lines(int n) {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            lines.append(chat("r" + i)).append('\n');
+        }
+        return lines.toString();
+    }
+
+    @Test
+    void linesAreDealtToThePlannedWorkersInTheirSharesAndTheirEnergyIsRecorded() {
+        registry.script(lines(8), Set.of());
+        var meters = new SimpleMeterRegistry();
+        var asked = new ConcurrentLinkedQueue<BatchPlanning.Request>();
+        runner = planned(new LinePlan("energy-first", "tiny", 8, Map.of("cpu-0", 0.75, "gpu-0", 0.25), 40, 120, 10, 3600),
+                asked, meters);
+
+        runner.runOnce();
+
+        assertThat(scheduler.requests).hasSize(8);
+        assertThat(scheduler.requests).filteredOn(r -> r.getPlannedWorkerId().equals("cpu-0")).hasSize(6);
+        assertThat(scheduler.requests).filteredOn(r -> r.getPlannedWorkerId().equals("gpu-0")).hasSize(2);
+        assertThat(asked).hasSize(1).first().satisfies(request -> {
+            assertThat(request.model()).isEqualTo("tiny");
+            assertThat(request.lines()).isEqualTo(8);
+            assertThat(request.maxTokensPerLine()).isEqualTo(4);
+            assertThat(request.outputTokensPerLine()).as("nothing ran yet").isNaN();
+            assertThat(request.secondsLeft()).isBetween(3500.0, 3600.0);
+        });
+        assertThat(registry.recorded.values()).allSatisfy(r -> {
+            assertThat(r.getEstimatedJoules()).isEqualTo(1.5);
+            assertThat(r.getMeasuredJoules()).isEqualTo(1.25);
+        });
+        assertThat(meters.get("scheduler.batch.energy").tag("kind", "measured").counter().count()).isEqualTo(8 * 1.25);
+        assertThat(meters.get("scheduler.batch.lines").tag("outcome", "completed").counter().count()).isEqualTo(8);
+        assertThat(registry.finalized.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aWindowThatNoPlanCanMeetFailsTheBatchWithItsReasonBeforeAnyLineRuns() {
+        registry.script(lines(8), Set.of());
+        runner = planned(new LinePlan("energy-first", "tiny", 8, Map.of("cpu-0", 1.0), 400, 120, 400, 60),
+                new ConcurrentLinkedQueue<>(), new SimpleMeterRegistry());
+
+        runner.runOnce();
+
+        assertThat(scheduler.requests).isEmpty();
+        assertThat(registry.recorded).isEmpty();
+        assertThat(registry.failures).singleElement().satisfies(error -> {
+            assertThat(error.getCode()).isEqualTo("completion_window_too_short");
+            assertThat(error.getMessage()).contains("8 requests", "at least 400 s", "leaves 60 s");
+        });
+    }
+
+    @Test
+    void aBatchThatAlreadyRanLinesIsNotFailedForItsWindowButRunsAsFastAsItCan() {
+        registry.script(lines(8), Set.of(0));
+        runner = planned(new LinePlan("energy-first", "tiny", 7, Map.of("cpu-0", 1.0), 400, 120, 400, 60),
+                new ConcurrentLinkedQueue<>(), new SimpleMeterRegistry());
+
+        runner.runOnce();
+
+        assertThat(scheduler.requests).hasSize(7);
+        assertThat(registry.failures).isEmpty();
+    }
+
+    @Test
+    void theBatchsMetadataChoosesTheObjectiveOfItsPlan() {
+        registry.script(lines(2), Set.of());
+        registry.batch.set(registry.batch.get().toBuilder().putMetadata("batch_plan", "latency-first").build());
+        var asked = new ConcurrentLinkedQueue<BatchPlanning.Request>();
+        runner = planned(new LinePlan("latency-first", "tiny", 2, Map.of("gpu-0", 1.0), 2, 600, 2, 3600), asked,
+                new SimpleMeterRegistry());
+
+        runner.runOnce();
+
+        assertThat(asked).extracting(BatchPlanning.Request::objective).containsOnly("latency-first");
+        assertThat(scheduler.requests).allSatisfy(r -> assertThat(r.getPlannedWorkerId()).isEqualTo("gpu-0"));
     }
 
     @AfterEach
@@ -173,6 +267,7 @@ class BatchRunnerTest {
     static final class ScriptedRegistry extends BatchStoreGrpc.BatchStoreImplBase {
         final Map<Integer, RecordLineResultRequest> recorded = new ConcurrentHashMap<>();
         final AtomicInteger finalized = new AtomicInteger();
+        final Queue<dev.llmplatform.proto.v1.BatchError> failures = new ConcurrentLinkedQueue<>();
         final AtomicInteger cancelAfter = new AtomicInteger(Integer.MAX_VALUE);
         final AtomicReference<Batch> batch = new AtomicReference<>();
         volatile String content;
@@ -183,6 +278,7 @@ class BatchRunnerTest {
             this.done = done;
             batch.set(Batch.newBuilder().setId("batch_1").setOwner("dev").setEndpoint("/v1/chat/completions")
                     .setInputFileId("file-1").setStatus(BatchStatus.BATCH_STATUS_IN_PROGRESS)
+                    .setTotal((int) content.lines().filter(l -> !l.isBlank()).count())
                     .setExpiresAt(Instant.now().getEpochSecond() + 3600).build());
         }
 
@@ -222,6 +318,7 @@ class BatchRunnerTest {
         @Override
         public void finalizeBatch(FinalizeBatchRequest request, StreamObserver<Batch> responses) {
             finalized.incrementAndGet();
+            failures.addAll(request.getFailureList());
             responses.onNext(Batch.newBuilder().setId(request.getBatchId()).setStatus(BatchStatus.BATCH_STATUS_COMPLETED).build());
             responses.onCompleted();
         }
@@ -256,7 +353,8 @@ class BatchRunnerTest {
             responses.onNext(ScheduleGenerateChunk.newBuilder().setText("Hello").setTokenCount(1).build());
             responses.onNext(ScheduleGenerateChunk.newBuilder().setText(" there").setTokenCount(1)
                     .setFinishReason(FinishReason.FINISH_REASON_LENGTH)
-                    .setUsage(Usage.newBuilder().setPromptTokens(4).setCompletionTokens(2).setTotalTokens(6)).build());
+                    .setUsage(Usage.newBuilder().setPromptTokens(4).setCompletionTokens(2).setTotalTokens(6))
+                    .setEstimatedJoules(1.5).setMeasuredJoules(1.25).build());
             responses.onCompleted();
         }
     }

@@ -2,9 +2,11 @@ package dev.llmplatform.registry.infra.batch;
 
 import dev.llmplatform.registry.config.BatchProperties;
 import dev.llmplatform.registry.domain.RegistryException;
+import dev.llmplatform.registry.domain.batch.BatchEnergy;
 import dev.llmplatform.registry.domain.batch.BatchError;
 import dev.llmplatform.registry.domain.batch.BatchStatus;
 import dev.llmplatform.registry.domain.batch.CompletionWindow;
+import dev.llmplatform.registry.domain.batch.LineEnergy;
 import dev.llmplatform.registry.domain.batch.StoredBatch;
 import dev.llmplatform.registry.domain.batch.StoredFile;
 import dev.llmplatform.registry.infra.artifacts.ArtifactStore;
@@ -36,6 +38,8 @@ import org.springframework.stereotype.Service;
 public class BatchOperations {
 
     private static final Logger log = LoggerFactory.getLogger(BatchOperations.class);
+    /** The plans column's width (V11). */
+    static final int MAX_PLAN_LENGTH = 2000;
 
     private final BatchRepository repository;
     private final ArtifactStore artifacts;
@@ -123,7 +127,7 @@ public class BatchOperations {
         var batch = new StoredBatch("batch_" + randomId(), owner, endpoint, inputFileId, completionWindow, BatchStatus.VALIDATING,
                 input.lineCount(), 0, 0, Optional.empty(), Optional.empty(), List.of(), Map.copyOf(metadata), now, now.plus(window),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), 0, 0);
+                Optional.empty(), Optional.empty(), Optional.empty(), 0, 0, BatchEnergy.NONE);
         repository.insertBatch(batch);
         return repository.findBatch(batch.id()).orElseThrow();
     }
@@ -151,16 +155,19 @@ public class BatchOperations {
         return repository.claim(runnerId, now, now.plus(lease)).map(batch -> new Claim(batch, repository.doneLines(batch.id())));
     }
 
-    public StoredBatch renew(String runnerId, String batchId, Duration lease) {
+    public StoredBatch renew(String runnerId, String batchId, Duration lease, String plan) {
         requireRunner(runnerId);
-        return repository.renew(runnerId, batchId, now().plus(lease));
+        if (plan.length() > MAX_PLAN_LENGTH) {
+            throw new RegistryException.InvalidArgument("plan is longer than " + MAX_PLAN_LENGTH + " characters", "plan");
+        }
+        return repository.renew(runnerId, batchId, now().plus(lease), plan);
     }
 
     public record Recorded(boolean recorded, BatchStatus status) {
     }
 
     public Recorded recordLine(String batchId, int lineIndex, String customId, boolean ok, String line, int inputTokens,
-                               int outputTokens) {
+                               int outputTokens, LineEnergy energy) {
         StoredBatch batch = repository.findBatch(batchId).orElseThrow(() -> BatchRepository.notFound(batchId));
         if (batch.status().ended()) {
             throw new RegistryException.Conflict("batch " + batchId + " has ended (" + batch.status().label() + ")", "batch_id");
@@ -175,7 +182,11 @@ public class BatchOperations {
         if (inputTokens < 0 || outputTokens < 0) {
             throw new RegistryException.InvalidArgument("token counts must not be negative", "input_tokens");
         }
-        boolean recorded = repository.recordLine(batchId, lineIndex, customId, ok, line, inputTokens, outputTokens, now());
+        if (!(energy.estimatedJoules() >= 0) || !(energy.measuredJoules() >= 0)
+                || Double.isInfinite(energy.estimatedJoules()) || Double.isInfinite(energy.measuredJoules())) {
+            throw new RegistryException.InvalidArgument("joules must be finite and not negative", "estimated_joules");
+        }
+        boolean recorded = repository.recordLine(batchId, lineIndex, customId, ok, line, inputTokens, outputTokens, energy, now());
         return new Recorded(recorded, batch.status());
     }
 

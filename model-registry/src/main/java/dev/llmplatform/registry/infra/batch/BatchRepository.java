@@ -1,8 +1,10 @@
 package dev.llmplatform.registry.infra.batch;
 
 import dev.llmplatform.registry.domain.RegistryException;
+import dev.llmplatform.registry.domain.batch.BatchEnergy;
 import dev.llmplatform.registry.domain.batch.BatchError;
 import dev.llmplatform.registry.domain.batch.BatchStatus;
+import dev.llmplatform.registry.domain.batch.LineEnergy;
 import dev.llmplatform.registry.domain.batch.StoredBatch;
 import dev.llmplatform.registry.domain.batch.StoredFile;
 import java.sql.ResultSet;
@@ -34,7 +36,9 @@ public class BatchRepository {
             b.*, (SELECT COUNT(*) FROM batch_line_results r WHERE r.batch_id = b.id AND r.ok) AS n_completed,
                  (SELECT COUNT(*) FROM batch_line_results r WHERE r.batch_id = b.id AND NOT r.ok) AS n_failed,
                  (SELECT COALESCE(SUM(r.input_tokens), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_input_tokens,
-                 (SELECT COALESCE(SUM(r.output_tokens), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_output_tokens""";
+                 (SELECT COALESCE(SUM(r.output_tokens), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_output_tokens,
+                 (SELECT COALESCE(SUM(r.estimated_joules), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_estimated_joules,
+                 (SELECT COALESCE(SUM(r.measured_joules), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_measured_joules""";
 
     private final JdbcClient jdbc;
 
@@ -168,9 +172,12 @@ public class BatchRepository {
 
     /** @throws RegistryException.Conflict when {@code runnerId} does not hold the batch's lease (any more) */
     @Transactional
-    public StoredBatch renew(String runnerId, String id, Instant leaseUntil) {
-        int renewed = jdbc.sql("UPDATE batches SET lease_expires_at = :until WHERE id = :id AND lease_owner = :runner")
-                .param("until", Timestamp.from(leaseUntil)).param("id", id).param("runner", runnerId).update();
+    public StoredBatch renew(String runnerId, String id, Instant leaseUntil, String plan) {
+        var update = plan.isEmpty()
+                ? jdbc.sql("UPDATE batches SET lease_expires_at = :until WHERE id = :id AND lease_owner = :runner")
+                : jdbc.sql("UPDATE batches SET lease_expires_at = :until, plan = :plan WHERE id = :id AND lease_owner = :runner")
+                        .param("plan", plan);
+        int renewed = update.param("until", Timestamp.from(leaseUntil)).param("id", id).param("runner", runnerId).update();
         if (renewed == 0) {
             findBatch(id).orElseThrow(() -> notFound(id));
             throw new RegistryException.Conflict("runner " + runnerId + " does not hold batch " + id, "runner_id");
@@ -185,13 +192,15 @@ public class BatchRepository {
 
     /** @return whether this call recorded the line (false: it had a result already, which stays) */
     public boolean recordLine(String batchId, int lineIndex, String customId, boolean ok, String line, int inputTokens,
-                              int outputTokens, Instant now) {
+                              int outputTokens, LineEnergy energy, Instant now) {
         try {
             jdbc.sql("""
-                    INSERT INTO batch_line_results (batch_id, line_index, custom_id, ok, line, input_tokens, output_tokens, recorded_at)
-                    VALUES (:id, :lineIndex, :customId, :ok, :line, :inputTokens, :outputTokens, :now)""")
+                    INSERT INTO batch_line_results (batch_id, line_index, custom_id, ok, line, input_tokens, output_tokens,
+                                                    estimated_joules, measured_joules, recorded_at)
+                    VALUES (:id, :lineIndex, :customId, :ok, :line, :inputTokens, :outputTokens, :estimated, :measured, :now)""")
                     .param("id", batchId).param("lineIndex", lineIndex).param("customId", customId).param("ok", ok)
                     .param("line", line).param("inputTokens", inputTokens).param("outputTokens", outputTokens)
+                    .param("estimated", energy.estimatedJoules()).param("measured", energy.measuredJoules())
                     .param("now", Timestamp.from(now)).update();
             return true;
         } catch (DuplicateKeyException e) {
@@ -259,7 +268,8 @@ public class BatchRepository {
                 time(rs, "in_progress_at"), time(rs, "finalizing_at"), time(rs, "completed_at"), time(rs, "failed_at"),
                 time(rs, "expired_at"), time(rs, "cancelling_at"), time(rs, "cancelled_at"),
                 Optional.ofNullable(rs.getString("lease_owner")), time(rs, "lease_expires_at"),
-                rs.getLong("n_input_tokens"), rs.getLong("n_output_tokens"));
+                rs.getLong("n_input_tokens"), rs.getLong("n_output_tokens"),
+                new BatchEnergy(rs.getDouble("n_estimated_joules"), rs.getDouble("n_measured_joules"), rs.getString("plan")));
     }
 
     private static Optional<Instant> time(ResultSet rs, String column) throws SQLException {
