@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -123,6 +124,12 @@ class BatchEndToEndTest {
         assertThat(usage.inputTokens()).isPositive();
         assertThat(usage.outputTokens()).isBetween(6L, 36L);
         assertThat(usage.totalTokens()).isEqualTo(usage.inputTokens() + usage.outputTokens());
+        Map<String, String> metadata = done.metadata().orElseThrow()._additionalProperties().entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().asStringOrThrow()));
+        assertThat(Double.parseDouble(metadata.get("energy_estimated_joules"))).as("energy in the metadata: " + metadata).isPositive();
+        assertThat(Double.parseDouble(metadata.get("energy_measured_joules"))).isPositive();
+        assertThat(metadata.get("energy_tokens")).isEqualTo(Long.toString(usage.totalTokens()));
+        assertThat(metadata.get("energy_plan")).startsWith("energy-first: ").contains(" 100%; 7 lines of " + LocalPlatform.MODEL);
 
         List<JsonNode> output = content(done.outputFileId().orElseThrow()).lines().map(JSON::readTree).toList();
         assertThat(output).hasSize(6);
@@ -143,6 +150,25 @@ class BatchEndToEndTest {
         assertThat(errors).hasSize(1);
         assertThat(errors.getFirst().get("response").isNull()).isTrue();
         assertThat(errors.getFirst().get("error").get("code").stringValue()).isEqualTo("invalid_json");
+    }
+
+    @Test
+    void aBatchThatCannotFinishWithinItsWindowFailsWithTheReasonBeforeItRuns() throws Exception {
+        List<String> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            lines.add(chatLine("line-" + i, "Verse " + i));
+        }
+        Batch created = client.batches().create(BatchCreateParams.builder().inputFileId(upload(lines).id())
+                .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                .completionWindow(BatchCreateParams.CompletionWindow.of("20s")).build());
+
+        Batch failed = pollUntil(created.id(), Set.of("failed", "completed", "expired", "cancelled"), Duration.ofSeconds(60));
+
+        assertThat(failed.status().asString()).isEqualTo("failed");
+        var error = failed.errors().orElseThrow().data().orElseThrow().getFirst();
+        assertThat(error.code()).contains("completion_window_too_short");
+        assertThat(error.message().orElseThrow()).contains("5000 requests", "completion window leaves");
+        assertThat(failed.requestCounts().orElseThrow().completed()).as("not a line ran").isZero();
     }
 
     @Test

@@ -374,6 +374,7 @@ public final class BatchRunner {
             planned = true;
             assignment = new LineAssignment(current.shares());
             plan = current.describe();
+            renew(); // the plan reaches the batch object now, not at the next heartbeat
             metrics.planned(current);
             log.info("batch {} planned: {}", batch.getId(), plan);
         }

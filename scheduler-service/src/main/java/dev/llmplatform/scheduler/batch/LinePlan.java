@@ -33,7 +33,7 @@ public record LinePlan(String objective, String model, int lines, Map<String, Do
     public String describe() {
         String split = shares.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> e.getKey() + " " + Math.round(e.getValue() * 100) + "%").collect(Collectors.joining(", "));
-        return String.format(Locale.ROOT, "%s: %s; %d lines of %s, estimated %.0f s and %.1f J (window left %.0f s)",
+        return String.format(Locale.ROOT, "%s: %s; %d lines of %s, estimated %.1f s and %.1f J (window left %.0f s)",
                 objective, split, lines, model, finishSeconds, joules, secondsLeft);
     }
 }

@@ -117,6 +117,8 @@ class BatchRunnerTest {
         });
         assertThat(meters.get("scheduler.batch.energy").tag("kind", "measured").counter().count()).isEqualTo(8 * 1.25);
         assertThat(meters.get("scheduler.batch.lines").tag("outcome", "completed").counter().count()).isEqualTo(8);
+        assertThat(registry.plan.get()).as("the plan is sent with a lease renewal as soon as it is made")
+                .startsWith("energy-first: cpu-0 75%, gpu-0 25%; 8 lines of tiny");
         assertThat(registry.finalized.get()).isEqualTo(1);
     }
 
@@ -270,6 +272,7 @@ class BatchRunnerTest {
         final Queue<dev.llmplatform.proto.v1.BatchError> failures = new ConcurrentLinkedQueue<>();
         final AtomicInteger cancelAfter = new AtomicInteger(Integer.MAX_VALUE);
         final AtomicReference<Batch> batch = new AtomicReference<>();
+        final AtomicReference<String> plan = new AtomicReference<>("");
         volatile String content;
         volatile Set<Integer> done;
 
@@ -295,6 +298,9 @@ class BatchRunnerTest {
 
         @Override
         public void renewBatchLease(RenewBatchLeaseRequest request, StreamObserver<Batch> responses) {
+            if (!request.getPlan().isEmpty()) {
+                plan.set(request.getPlan());
+            }
             responses.onNext(Batch.newBuilder().setId(request.getBatchId()).setStatus(status()).build());
             responses.onCompleted();
         }

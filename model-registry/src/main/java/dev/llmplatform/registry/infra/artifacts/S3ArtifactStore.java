@@ -3,6 +3,9 @@ package dev.llmplatform.registry.infra.artifacts;
 import dev.llmplatform.registry.domain.RegistryException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.URI;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -16,7 +19,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * Artifacts as objects in an S3-compatible bucket (the deployment option). The upload carries the declared
  * SHA-256 as {@code x-amz-checksum-sha256}, so the server itself refuses mismatching bytes before the object
  * becomes visible; the store hashes the stream too and deletes the object should a server not check.
- * The length must be known in advance (S3 needs it for a single streamed PUT). Servers that do not implement
+ * S3 needs the length of a single streamed PUT in advance: an upload of unknown length (a multipart file part, a
+ * chunked body) is spooled through a temporary file first, never held in memory. Servers that do not implement
  * checksum headers (S3Proxy) get none ({@code serverChecksum} false); the store's own hash still guards them.
  */
 public final class S3ArtifactStore implements ArtifactStore {
@@ -34,9 +38,21 @@ public final class S3ArtifactStore implements ArtifactStore {
     }
 
     @Override
-    public StoredArtifact put(String key, InputStream content, long declaredLength, String expectedSha256, long maxBytes) {
+    public StoredArtifact put(String key, InputStream content, long declaredLength, String expectedSha256, long maxBytes)
+            throws IOException {
         if (declaredLength < 0) {
-            throw new RegistryException.InvalidArgument("the S3 artifact store needs the upload's Content-Length", "Content-Length");
+            Path spool = Files.createTempFile("s3-upload-", ".part");
+            try {
+                long length;
+                try (OutputStream out = Files.newOutputStream(spool)) {
+                    length = new VerifyingInputStream(content, maxBytes).transferTo(out); // refuses more than maxBytes
+                }
+                try (InputStream spooled = Files.newInputStream(spool)) {
+                    return put(key, spooled, length, expectedSha256, maxBytes);
+                }
+            } finally {
+                Files.deleteIfExists(spool);
+            }
         }
         VerifyingInputStream.checkDeclaredLength(declaredLength, maxBytes);
         String objectKey = prefix + key;

@@ -86,6 +86,23 @@ class S3ArtifactStoreTest {
     }
 
     @Test
+    void anUploadOfUnknownLengthIsSpooledAndStoredWithinItsLimit() throws IOException {
+        byte[] content = bytes(70_000);
+
+        var stored = store.put("batch-files/file-1.jsonl", new ByteArrayInputStream(content), -1, "", 1 << 20);
+
+        assertThat(stored.sizeBytes()).isEqualTo(content.length);
+        assertThat(stored.sha256()).isEqualTo(Sha256.of(new ByteArrayInputStream(content)));
+        try (InputStream in = store.open(stored.uri())) {
+            assertThat(in.readAllBytes()).isEqualTo(content);
+        }
+        assertThatThrownBy(() -> store.put("batch-files/file-2.jsonl", new ByteArrayInputStream(content), -1, "", 50_000))
+                .as("over the limit while spooling").isInstanceOf(RuntimeException.class);
+        assertThatThrownBy(() -> server.client().headObject(b -> b.bucket("artifacts").key("models/batch-files/file-2.jsonl")))
+                .isInstanceOf(NoSuchKeyException.class);
+    }
+
+    @Test
     void deletesItsOwnObjects() throws IOException {
         byte[] content = bytes(1000);
         var stored = store.put("chat/3/cpu.gguf", new ByteArrayInputStream(content), content.length,
