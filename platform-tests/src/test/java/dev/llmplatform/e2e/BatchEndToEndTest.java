@@ -44,9 +44,14 @@ class BatchEndToEndTest {
 
     @BeforeAll
     void startPlatform() throws Exception {
-        platform = new LocalPlatform("sk-batch-" + System.nanoTime()).start();
+        platform = batchPlatform();
         client = OpenAIOkHttpClient.builder().apiKey(platform.apiKey()).baseUrl(platform.gateway("/v1").toString())
                 .maxRetries(0).timeout(Duration.ofSeconds(60)).build();
+    }
+
+    /** The whole platform on free ports with the real model, under a fresh API key (the clients' tests use it too). */
+    static LocalPlatform batchPlatform() throws IOException, InterruptedException {
+        return new LocalPlatform("sk-batch-" + System.nanoTime()).start();
     }
 
     @AfterAll
