@@ -33,6 +33,7 @@ final class BatchProtos {
                 .setCancelledAt(seconds(b.cancelledAt()))
                 .setTotal(b.total()).setCompleted(b.completed()).setFailed(b.failed())
                 .setInputTokens(b.inputTokens()).setOutputTokens(b.outputTokens())
+                .setTokenBudgetPerDay(b.tokenBudgetPerDay())
                 .putAllMetadata(b.metadata());
         b.errors().forEach(e -> builder.addErrors(error(e)));
         return builder.build();
