@@ -169,11 +169,57 @@ class BatchRunnerTest {
         assertThat(registry.finalized.get()).isEqualTo(1);
     }
 
+    @Test
+    void anOwnerOverItsBatchTokenBudgetGetsNoNewLinesAndItsBatchIsLeftForALaterClaim() {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            lines.append(chat("r" + i)).append('\n');
+        }
+        registry.script(lines.toString(), Set.of());
+        registry.overBudgetAfter.set(2);
+
+        assertThat(runner.runOnce()).isTrue();
+
+        // at most the lines in flight when the budget ran out (concurrency 2) finish after it, and each is recorded
+        assertThat(registry.recorded.size()).isBetween(2, 4);
+        assertThat(scheduler.requests).as("every line started is recorded").hasSize(registry.recorded.size());
+        assertThat(registry.recordCalls.get()).as("each once").isEqualTo(registry.recorded.size());
+        assertThat(registry.finalized.get()).as("not finalized: the batch waits for the budget").isZero();
+
+        // the window frees tokens: the registry hands the batch out again with its done lines, and the rest runs
+        registry.overBudgetAfter.set(Integer.MAX_VALUE);
+        registry.script(lines.toString(), Set.copyOf(registry.recorded.keySet()));
+        assertThat(runner.runOnce()).isTrue();
+
+        assertThat(registry.recorded).hasSize(20);
+        assertThat(scheduler.requests).as("no line run twice").hasSize(20);
+        assertThat(registry.recordCalls.get()).isEqualTo(20);
+        assertThat(registry.finalized.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aCancelledBatchIsFinalizedEvenWhenItsOwnerIsOverBudget() {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            lines.append(chat("r" + i)).append('\n');
+        }
+        registry.script(lines.toString(), Set.of());
+        registry.overBudgetAfter.set(2);
+        registry.cancelAfter.set(2);
+
+        runner.runOnce();
+
+        assertThat(registry.recorded.size()).isBetween(2, 4);
+        assertThat(registry.finalized.get()).as("cancelled now, not left to wait for the budget").isEqualTo(1);
+    }
+
     /** One batch to hand out, its file, and what the runner recorded. */
     static final class ScriptedRegistry extends BatchStoreGrpc.BatchStoreImplBase {
         final Map<Integer, RecordLineResultRequest> recorded = new ConcurrentHashMap<>();
         final AtomicInteger finalized = new AtomicInteger();
         final AtomicInteger cancelAfter = new AtomicInteger(Integer.MAX_VALUE);
+        final AtomicInteger overBudgetAfter = new AtomicInteger(Integer.MAX_VALUE);
+        final AtomicInteger recordCalls = new AtomicInteger();
         final AtomicReference<Batch> batch = new AtomicReference<>();
         volatile String content;
         volatile Set<Integer> done;
@@ -214,8 +260,11 @@ class BatchRunnerTest {
 
         @Override
         public void recordLineResult(RecordLineResultRequest request, StreamObserver<RecordLineResultResponse> responses) {
+            recordCalls.incrementAndGet();
             boolean fresh = recorded.putIfAbsent(request.getLineIndex(), request) == null;
-            responses.onNext(RecordLineResultResponse.newBuilder().setRecorded(fresh).setStatus(status()).build());
+            boolean overBudget = recorded.size() >= overBudgetAfter.get();
+            responses.onNext(RecordLineResultResponse.newBuilder().setRecorded(fresh).setStatus(status())
+                    .setOwnerOverBudget(overBudget).setOwnerTokensLastDay(overBudget ? 6L * recorded.size() : 0).build());
             responses.onCompleted();
         }
 
