@@ -45,7 +45,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The batch runner against a scripted registry and a scripted scheduler API (both gRPC, in process): lines run once
  * at the batch priority, recorded lines are skipped, malformed lines become error entries, a saturated scheduler
- * is waited for, and a cancelled batch stops and is finalized.
+ * is waited for, a cancelled batch stops and is finalized, and a batch whose owner is over its batch token budget
+ * starts no more lines and is left to a later claim.
  */
 class BatchRunnerTest {
 
