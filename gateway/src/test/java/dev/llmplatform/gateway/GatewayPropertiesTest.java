@@ -24,13 +24,15 @@ class GatewayPropertiesTest {
     @Test
     void bindsHashedKeysFromTheEnvironment() {
         GatewayProperties properties = bind(Map.of("GATEWAY_KEYS_0_NAME", "team-a", "GATEWAY_KEYS_0_SHA256", "ab".repeat(32),
-                "GATEWAY_KEYS_0_SCOPES", "inference,admin", "GATEWAY_KEYS_0_TOKENSPERMINUTE", "5000"));
+                "GATEWAY_KEYS_0_SCOPES", "inference,admin", "GATEWAY_KEYS_0_TOKENSPERMINUTE", "5000",
+                "GATEWAY_KEYS_0_BATCHTOKENSPERDAY", "2000000"));
 
         var key = properties.keys().getFirst();
         assertThat(key.name()).isEqualTo("team-a");
         assertThat(key.scopes()).containsExactly("inference", "admin");
         assertThat(key.requestsPerMinute()).isEqualTo(600);
         assertThat(key.tokensPerMinute()).isEqualTo(5000);
+        assertThat(key.batchTokensPerDay()).isEqualTo(2_000_000);
     }
 
     @Test

@@ -1,13 +1,17 @@
 package dev.llmplatform.gateway.batch;
 
 import dev.llmplatform.gateway.api.JsonBodyReader;
+import dev.llmplatform.gateway.domain.ApiKey;
 import dev.llmplatform.gateway.errors.ApiException;
 import dev.llmplatform.gateway.infra.RegistryBatchClient;
+import dev.llmplatform.gateway.security.ApiKeyFilter;
 import dev.llmplatform.proto.v1.CancelBatchRequest;
 import dev.llmplatform.proto.v1.CreateBatchRequest;
 import dev.llmplatform.proto.v1.GetBatchRequest;
+import dev.llmplatform.proto.v1.GetBatchTokenUsageRequest;
 import dev.llmplatform.proto.v1.ListBatchesRequest;
 import java.util.Map;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -31,17 +35,40 @@ public class BatchesHandler {
     }
 
     public Mono<ServerResponse> create(ServerRequest request) {
-        String owner = FilesHandler.owner(request);
+        ApiKey key = ApiKeyFilter.requiredKey(request.exchange());
         return bodies.readObject(request)
-                .map(body -> CreateBatchRequest.newBuilder().setOwner(owner)
+                .map(body -> CreateBatchRequest.newBuilder().setOwner(key.name())
                         .setInputFileId(text(body, "input_file_id", true))
                         .setEndpoint(text(body, "endpoint", true))
                         .setCompletionWindow(text(body, "completion_window", true))
                         .putAllMetadata(metadata(body))
+                        .setTokenBudgetPerDay(key.batchTokensPerDay())
                         .build())
-                .flatMap(registry::createBatch)
+                .flatMap(create -> withinBatchTokenBudget(key).then(registry.createBatch(create)))
                 .onErrorMap(e -> RegistryErrors.translate(e, "input_file_id"))
                 .flatMap(batch -> json(BatchViews.batch(batch)));
+    }
+
+    /**
+     * Quotas: a key with a batch token budget ({@link ApiKey#batchTokensPerDay()}) whose batches' lines have used it up
+     * over the last 24 h gets a 429 for a new batch. Its batches already created wait in the registry instead (no
+     * runner starts their lines while the owner is over budget).
+     */
+    private Mono<Void> withinBatchTokenBudget(ApiKey key) {
+        long budget = key.batchTokensPerDay();
+        if (budget <= 0) {
+            return Mono.empty();
+        }
+        return registry.batchTokenUsage(GetBatchTokenUsageRequest.newBuilder().setOwner(key.name()).build())
+                .flatMap(usage -> usage.getTokens() < budget ? Mono.<Void>empty()
+                        : Mono.<Void>error(batchTokenQuotaExceeded(usage.getTokens(), budget)));
+    }
+
+    static ApiException batchTokenQuotaExceeded(long used, long budget) {
+        return new ApiException(HttpStatus.TOO_MANY_REQUESTS, ApiException.INVALID_REQUEST,
+                "Batch token quota exceeded for this key: " + used + " of " + budget + " batch tokens used in the last 24 hours. "
+                        + "New batches are refused until the rolling window frees tokens; the key's interactive budget is separate.",
+                null, "batch_token_quota_exceeded");
     }
 
     public Mono<ServerResponse> get(ServerRequest request) {

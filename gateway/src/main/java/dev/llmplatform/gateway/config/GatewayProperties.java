@@ -77,13 +77,16 @@ public record GatewayProperties(
      * @param scopes            "inference" for /v1/**, "admin" for /admin/**
      * @param requestsPerMinute the key's request budget; 0 for none
      * @param tokensPerMinute   the key's token budget (prompt + completion); 0 for none
+     * @param batchTokensPerDay the key's budget of batch tokens (prompt + completion of its batch lines) over a rolling
+     *                          24 h, separate from the interactive budgets; 0 for none
      */
     public record KeyProperties(
             String name,
             String sha256,
             @DefaultValue("inference") List<String> scopes,
             @DefaultValue("600") long requestsPerMinute,
-            @DefaultValue("1000000") long tokensPerMinute) {
+            @DefaultValue("1000000") long tokensPerMinute,
+            @DefaultValue("0") long batchTokensPerDay) {
     }
 
     /**

@@ -5,12 +5,14 @@ import dev.llmplatform.gateway.config.GatewayProperties;
 import dev.llmplatform.proto.v1.Batch;
 import dev.llmplatform.proto.v1.BatchFile;
 import dev.llmplatform.proto.v1.BatchStoreGrpc;
+import dev.llmplatform.proto.v1.BatchTokenUsage;
 import dev.llmplatform.proto.v1.CancelBatchRequest;
 import dev.llmplatform.proto.v1.CreateBatchRequest;
 import dev.llmplatform.proto.v1.DeleteFileRequest;
 import dev.llmplatform.proto.v1.DeleteFileResponse;
 import dev.llmplatform.proto.v1.FileChunk;
 import dev.llmplatform.proto.v1.GetBatchRequest;
+import dev.llmplatform.proto.v1.GetBatchTokenUsageRequest;
 import dev.llmplatform.proto.v1.GetFileRequest;
 import dev.llmplatform.proto.v1.ListBatchesRequest;
 import dev.llmplatform.proto.v1.ListBatchesResponse;
@@ -74,6 +76,11 @@ public class RegistryBatchClient {
 
     public Mono<Batch> cancelBatch(CancelBatchRequest request) {
         return unary(request, stub()::cancelBatch);
+    }
+
+    /** The owner's batch tokens in the last 24 h. */
+    public Mono<BatchTokenUsage> batchTokenUsage(GetBatchTokenUsageRequest request) {
+        return unary(request, stub()::getBatchTokenUsage);
     }
 
     /** A file's bytes, chunk by chunk, as fast as the subscriber takes them. */

@@ -32,7 +32,7 @@ import org.springframework.stereotype.Component;
 public class ApiKeys implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(ApiKeys.class);
-    private static final KeyProperties DEFAULT_LIMITS = new KeyProperties("", "", List.of(), 600, 1_000_000);
+    private static final KeyProperties DEFAULT_LIMITS = new KeyProperties("", "", List.of(), 600, 1_000_000, 0);
 
     private final GatewayProperties properties;
     private final Path file;
@@ -107,7 +107,8 @@ public class ApiKeys implements DisposableBean {
         if (k.name() == null || k.name().isBlank()) {
             throw new IllegalArgumentException("every gateway.keys entry needs a name");
         }
-        put(byDigest, k.sha256(), new ApiKey(k.name(), Set.copyOf(k.scopes()), k.requestsPerMinute(), k.tokensPerMinute()));
+        put(byDigest, k.sha256(), new ApiKey(k.name(), Set.copyOf(k.scopes()), k.requestsPerMinute(), k.tokensPerMinute(),
+                k.batchTokensPerDay()));
     }
 
     private static void addPlain(Map<String, ApiKey> byDigest, List<String> plain, String namePrefix, Set<String> scopes) {

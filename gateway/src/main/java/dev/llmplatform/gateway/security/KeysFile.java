@@ -12,12 +12,14 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * The keys file's format (YAML, or JSON, which is YAML too): a list of keys, or a map whose {@code keys} is that
  * list. Each key as in {@code gateway.keys}: {@code name}, {@code sha256}, {@code scopes} (default [inference]),
- * {@code requests-per-minute} (600), {@code tokens-per-minute} (1000000). Unknown fields are refused, so a typo
+ * {@code requests-per-minute} (600), {@code tokens-per-minute} (1000000), {@code batch-tokens-per-day} (0: none).
+ * Unknown fields are refused, so a typo
  * does not silently give a key the defaults.
  */
 final class KeysFile {
 
-    private static final Set<String> FIELDS = Set.of("name", "sha256", "scopes", "requests-per-minute", "tokens-per-minute");
+    private static final Set<String> FIELDS = Set.of("name", "sha256", "scopes", "requests-per-minute", "tokens-per-minute",
+            "batch-tokens-per-day");
 
     private KeysFile() {
     }
@@ -51,7 +53,8 @@ final class KeysFile {
                 }
             }
             keys.add(new KeyProperties(string(entry, "name", i), string(entry, "sha256", i), scopes(entry.get("scopes"), i),
-                    number(entry, "requests-per-minute", 600, i), number(entry, "tokens-per-minute", 1_000_000, i)));
+                    number(entry, "requests-per-minute", 600, i), number(entry, "tokens-per-minute", 1_000_000, i),
+                    number(entry, "batch-tokens-per-day", 0, i)));
         }
         return keys;
     }

@@ -2,6 +2,7 @@ package dev.llmplatform.gateway.batch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmplatform.gateway.domain.ApiKeyRing;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,9 +28,18 @@ class BatchApiTest {
 
     static final FakeBatchStore store = FakeBatchStore.start();
 
+    static final String SMALL_BATCHES_KEY = "sk-small-batches";
+
     @DynamicPropertySource
     static void registryTarget(DynamicPropertyRegistry registry) {
         registry.add("gateway.registry-target", store::target);
+        // the dev key spelled out (configuring any key retires the implicit one), and a key with a batch token budget
+        registry.add("gateway.keys[0].name", () -> "dev");
+        registry.add("gateway.keys[0].sha256", () -> ApiKeyRing.sha256Hex("sk-llm-platform-dev"));
+        registry.add("gateway.keys[0].scopes", () -> "inference,admin");
+        registry.add("gateway.keys[1].name", () -> "small-batches");
+        registry.add("gateway.keys[1].sha256", () -> ApiKeyRing.sha256Hex(SMALL_BATCHES_KEY));
+        registry.add("gateway.keys[1].batch-tokens-per-day", () -> "1000");
     }
 
     @AfterAll
@@ -198,5 +208,50 @@ class BatchApiTest {
                     .exchange().expectStatus().value(status -> assertThat(status).as(path).isIn(400, 401, 404));
         }
         http.get().uri("/v1/files").header(HttpHeaders.AUTHORIZATION, "Bearer wrong").exchange().expectStatus().isUnauthorized();
+    }
+
+    @Test
+    void keyWhoseBatchTokensOfTheLast24HoursReachedItsBudgetGets429ForANewBatch() {
+        WebTestClient small = http.mutate().defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + SMALL_BATCHES_KEY).build();
+        var parts = new MultipartBodyBuilder();
+        parts.part("purpose", "batch");
+        parts.part("file", new ByteArrayResource(JSONL.getBytes(StandardCharsets.UTF_8)) {
+            @Override
+            public String getFilename() {
+                return "requests.jsonl";
+            }
+        }).contentType(MediaType.APPLICATION_OCTET_STREAM);
+        String input = body(small.post().uri("/v1/files").body(BodyInserters.fromMultipartData(parts.build())).exchange(), 200)
+                .get("id").stringValue();
+        String create = """
+                {"input_file_id": "%s", "endpoint": "/v1/chat/completions", "completion_window": "24h"}""".formatted(input);
+
+        store.tokensLastDay.put("small-batches", 999L);
+        JsonNode created = body(small.post().uri("/v1/batches").contentType(MediaType.APPLICATION_JSON).bodyValue(create).exchange(), 200);
+        assertThat(store.batches.get(created.get("id").stringValue()).getTokenBudgetPerDay())
+                .as("the budget goes with the batch, for the runner's enforcement").isEqualTo(1000);
+
+        store.tokensLastDay.put("small-batches", 1000L);
+        int batchesBefore = store.batches.size();
+        JsonNode refused = body(small.post().uri("/v1/batches").contentType(MediaType.APPLICATION_JSON).bodyValue(create).exchange(), 429);
+        assertThat(refused.get("error").get("type").stringValue()).isEqualTo("invalid_request_error");
+        assertThat(refused.get("error").get("code").stringValue()).isEqualTo("batch_token_quota_exceeded");
+        assertThat(refused.get("error").get("message").stringValue()).contains("1000 of 1000", "24 hours");
+        assertThat(refused.get("error").has("param")).isTrue();
+        assertThat(store.batches).as("nothing created").hasSize(batchesBefore);
+
+        // only creating is refused: the key still reads and cancels its batches, and its interactive budget is apart
+        body(small.get().uri("/v1/batches/" + created.get("id").stringValue()).exchange(), 200);
+        body(small.post().uri("/v1/batches/" + created.get("id").stringValue() + "/cancel").exchange(), 200);
+
+        // a key without a batch budget is not checked at all, whatever its batches used
+        store.tokensLastDay.put("dev", Long.MAX_VALUE);
+        int usageCalls = store.usageCalls.get();
+        String mine = uploaded().get("id").stringValue();
+        JsonNode unlimited = body(http.post().uri("/v1/batches").contentType(MediaType.APPLICATION_JSON).bodyValue("""
+                {"input_file_id": "%s", "endpoint": "/v1/chat/completions", "completion_window": "24h"}""".formatted(mine))
+                .exchange(), 200);
+        assertThat(store.batches.get(unlimited.get("id").stringValue()).getTokenBudgetPerDay()).isZero();
+        assertThat(store.usageCalls.get()).isEqualTo(usageCalls);
     }
 }

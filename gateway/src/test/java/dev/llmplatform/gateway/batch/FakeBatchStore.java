@@ -5,12 +5,14 @@ import dev.llmplatform.proto.v1.Batch;
 import dev.llmplatform.proto.v1.BatchFile;
 import dev.llmplatform.proto.v1.BatchStatus;
 import dev.llmplatform.proto.v1.BatchStoreGrpc;
+import dev.llmplatform.proto.v1.BatchTokenUsage;
 import dev.llmplatform.proto.v1.CancelBatchRequest;
 import dev.llmplatform.proto.v1.CreateBatchRequest;
 import dev.llmplatform.proto.v1.DeleteFileRequest;
 import dev.llmplatform.proto.v1.DeleteFileResponse;
 import dev.llmplatform.proto.v1.FileChunk;
 import dev.llmplatform.proto.v1.GetBatchRequest;
+import dev.llmplatform.proto.v1.GetBatchTokenUsageRequest;
 import dev.llmplatform.proto.v1.GetFileRequest;
 import dev.llmplatform.proto.v1.ListBatchesRequest;
 import dev.llmplatform.proto.v1.ListBatchesResponse;
@@ -45,6 +47,9 @@ final class FakeBatchStore extends BatchStoreGrpc.BatchStoreImplBase {
     final Map<String, Batch> batches = new ConcurrentHashMap<>();
     final AtomicInteger chunks = new AtomicInteger();
     final AtomicInteger cancelledUploads = new AtomicInteger();
+    /** Each owner's batch tokens in the last 24 h, as GetBatchTokenUsage answers; absent is 0. */
+    final Map<String, Long> tokensLastDay = new ConcurrentHashMap<>();
+    final AtomicInteger usageCalls = new AtomicInteger();
     private final AtomicInteger ids = new AtomicInteger();
     private final Server server;
 
@@ -174,10 +179,18 @@ final class FakeBatchStore extends BatchStoreGrpc.BatchStoreImplBase {
                     .setCreatedAt(1_700_000_000L + n).setExpiresAt(1_700_086_400L + n).setTotal(input.getLineCount())
                     .setInputTokens(12).setOutputTokens(5).setEstimatedJoules(41.25).setMeasuredJoules(38.5)
                     .setPlan("energy-first: cpu-0 100%")
+                    .setTokenBudgetPerDay(request.getTokenBudgetPerDay())
                     .putAllMetadata(request.getMetadataMap()).build();
             batches.put(batch.getId(), batch);
             return batch;
         });
+    }
+
+    @Override
+    public void getBatchTokenUsage(GetBatchTokenUsageRequest request, StreamObserver<BatchTokenUsage> responses) {
+        usageCalls.incrementAndGet();
+        answer(responses, () -> BatchTokenUsage.newBuilder().setOwner(request.getOwner())
+                .setTokens(tokensLastDay.getOrDefault(request.getOwner(), 0L)).setWindowSeconds(86_400).build());
     }
 
     @Override

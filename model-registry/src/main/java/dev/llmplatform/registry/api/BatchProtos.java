@@ -35,6 +35,7 @@ final class BatchProtos {
                 .setInputTokens(b.inputTokens()).setOutputTokens(b.outputTokens())
                 .setEstimatedJoules(b.energy().estimatedJoules()).setMeasuredJoules(b.energy().measuredJoules())
                 .setPlan(b.energy().plan())
+                .setTokenBudgetPerDay(b.tokenBudgetPerDay())
                 .putAllMetadata(b.metadata());
         b.errors().forEach(e -> builder.addErrors(error(e)));
         return builder.build();

@@ -5,6 +5,7 @@ import dev.llmplatform.commons.grpc.GrpcStatuses;
 import dev.llmplatform.proto.v1.Batch;
 import dev.llmplatform.proto.v1.BatchFile;
 import dev.llmplatform.proto.v1.BatchStoreGrpc;
+import dev.llmplatform.proto.v1.BatchTokenUsage;
 import dev.llmplatform.proto.v1.CancelBatchRequest;
 import dev.llmplatform.proto.v1.ClaimBatchWorkRequest;
 import dev.llmplatform.proto.v1.ClaimBatchWorkResponse;
@@ -14,6 +15,7 @@ import dev.llmplatform.proto.v1.DeleteFileResponse;
 import dev.llmplatform.proto.v1.FileChunk;
 import dev.llmplatform.proto.v1.FinalizeBatchRequest;
 import dev.llmplatform.proto.v1.GetBatchRequest;
+import dev.llmplatform.proto.v1.GetBatchTokenUsageRequest;
 import dev.llmplatform.proto.v1.GetFileRequest;
 import dev.llmplatform.proto.v1.ListBatchesRequest;
 import dev.llmplatform.proto.v1.ListBatchesResponse;
@@ -167,7 +169,16 @@ public class BatchStoreGrpcService extends BatchStoreGrpc.BatchStoreImplBase {
     @Override
     public void createBatch(CreateBatchRequest request, StreamObserver<Batch> responses) {
         answer(responses, () -> BatchProtos.batch(batches.createBatch(request.getOwner(), request.getInputFileId(),
-                request.getEndpoint(), request.getCompletionWindow(), request.getMetadataMap())));
+                request.getEndpoint(), request.getCompletionWindow(), request.getMetadataMap(), request.getTokenBudgetPerDay())));
+    }
+
+    @Override
+    public void getBatchTokenUsage(GetBatchTokenUsageRequest request, StreamObserver<BatchTokenUsage> responses) {
+        answer(responses, () -> {
+            var usage = batches.tokenUsage(request.getOwner());
+            return BatchTokenUsage.newBuilder().setOwner(usage.owner()).setTokens(usage.tokens())
+                    .setWindowSeconds(usage.window().toSeconds()).setSince(usage.since().getEpochSecond()).build();
+        });
     }
 
     @Override
@@ -213,7 +224,8 @@ public class BatchStoreGrpcService extends BatchStoreGrpc.BatchStoreImplBase {
                     request.getOk(), request.getLine(), request.getInputTokens(), request.getOutputTokens(),
                     new LineEnergy(request.getEstimatedJoules(), request.getMeasuredJoules()));
             return RecordLineResultResponse.newBuilder().setRecorded(recorded.recorded())
-                    .setStatus(dev.llmplatform.proto.v1.BatchStatus.valueOf("BATCH_STATUS_" + recorded.status().name())).build();
+                    .setStatus(dev.llmplatform.proto.v1.BatchStatus.valueOf("BATCH_STATUS_" + recorded.status().name()))
+                    .setOwnerOverBudget(recorded.ownerOverBudget()).setOwnerTokensLastDay(recorded.ownerTokensLastDay()).build();
         });
     }
 

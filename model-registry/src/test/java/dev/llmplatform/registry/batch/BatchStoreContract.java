@@ -15,6 +15,7 @@ import dev.llmplatform.proto.v1.CreateBatchRequest;
 import dev.llmplatform.proto.v1.DeleteFileRequest;
 import dev.llmplatform.proto.v1.FinalizeBatchRequest;
 import dev.llmplatform.proto.v1.GetBatchRequest;
+import dev.llmplatform.proto.v1.GetBatchTokenUsageRequest;
 import dev.llmplatform.proto.v1.GetFileRequest;
 import dev.llmplatform.proto.v1.ListBatchesRequest;
 import dev.llmplatform.proto.v1.ListBatchesResponse;
@@ -43,10 +44,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.grpc.test.autoconfigure.LocalGrpcServerPort;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Files and batches through the registry's BatchStore service over a real loopback socket, stored in a real
@@ -76,6 +79,9 @@ public abstract class BatchStoreContract {
 
     @LocalGrpcServerPort
     int grpcPort;
+
+    @Autowired
+    JdbcClient jdbc;
 
     ManagedChannel channel;
     BatchStoreGrpc.BatchStoreBlockingStub store;
@@ -366,5 +372,124 @@ public abstract class BatchStoreContract {
         assertThatThrownBy(() -> store.createBatch(CreateBatchRequest.newBuilder().setOwner("someone-else").setInputFileId(input.getId())
                 .setEndpoint("/v1/chat/completions").setCompletionWindow("24h").build())).isInstanceOfSatisfying(StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    // Quotas: a per-owner budget of batch tokens over a rolling 24 h window
+
+    private Batch create(String fileId, long tokenBudgetPerDay) {
+        return store.createBatch(CreateBatchRequest.newBuilder().setOwner(owner).setInputFileId(fileId)
+                .setEndpoint("/v1/chat/completions").setCompletionWindow("24h").setTokenBudgetPerDay(tokenBudgetPerDay).build());
+    }
+
+    private long tokensLastDay(String owner) {
+        return store.getBatchTokenUsage(GetBatchTokenUsageRequest.newBuilder().setOwner(owner).build()).getTokens();
+    }
+
+    /** Claims everything there is for {@code runner}, failing the batches handed out; @return their ids. */
+    private java.util.List<String> drain(String runner) {
+        var handedOut = new java.util.ArrayList<String>();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            ClaimBatchWorkResponse claim = claim(runner, 60);
+            if (!claim.hasBatch()) {
+                return handedOut;
+            }
+            handedOut.add(claim.getBatch().getId());
+            if (claim.getBatch().getOwner().equals(owner)) {
+                return handedOut; // this test's batch: the caller goes on with it
+            }
+            store.finalizeBatch(FinalizeBatchRequest.newBuilder().setRunnerId(runner).setBatchId(claim.getBatch().getId())
+                    .addFailure(dev.llmplatform.proto.v1.BatchError.newBuilder().setCode("test").setMessage("not this test's")).build());
+        }
+        throw new AssertionError("the claims never ran out");
+    }
+
+    @Test
+    public void ownersBatchTokensOfTheLast24HoursAreSummedOverItsBatchesAndReportedWithEachLine() throws Exception {
+        BatchFile input = upload(requests(3));
+        Batch budgeted = create(input.getId(), 30);
+        assertThat(budgeted.getTokenBudgetPerDay()).isEqualTo(30);
+        Batch unlimited = create(input.getId(), 0);
+        assertThat(tokensLastDay(owner)).isZero();
+
+        claimBatch("runner-q", budgeted.getId(), 60);
+        RecordLineResultResponse first = record("runner-q", budgeted.getId(), 0, true);
+        assertThat(first.getOwnerOverBudget()).isFalse();
+        assertThat(first.getOwnerTokensLastDay()).as("10 prompt + 3 generated").isEqualTo(13);
+        assertThat(record("runner-q", budgeted.getId(), 1, false).getOwnerTokensLastDay()).as("a failed line has no tokens").isEqualTo(13);
+
+        claimBatch("runner-r", unlimited.getId(), 60);
+        RecordLineResultResponse other = record("runner-r", unlimited.getId(), 0, true);
+        assertThat(other.getOwnerOverBudget()).as("a batch without a budget is never over it").isFalse();
+        assertThat(other.getOwnerTokensLastDay()).as("not counted without a budget").isZero();
+        assertThat(tokensLastDay(owner)).as("both batches of the owner count").isEqualTo(26);
+
+        RecordLineResultResponse third = record("runner-q", budgeted.getId(), 2, true);
+        assertThat(third.getOwnerOverBudget()).as("39 of 30").isTrue();
+        assertThat(third.getOwnerTokensLastDay()).isEqualTo(39);
+        assertThat(record("runner-q", budgeted.getId(), 2, true).getOwnerTokensLastDay()).as("a line recorded twice counts once")
+                .isEqualTo(39);
+        assertThat(tokensLastDay("someone-else")).isZero();
+
+        // results older than the window no longer count
+        jdbc.sql("UPDATE batch_line_results SET recorded_at = :old WHERE batch_id = :id AND line_index = 0")
+                .param("old", java.sql.Timestamp.from(java.time.Instant.now().minus(java.time.Duration.ofHours(25))))
+                .param("id", budgeted.getId()).update();
+        assertThat(tokensLastDay(owner)).isEqualTo(26);
+        var usage = store.getBatchTokenUsage(GetBatchTokenUsageRequest.newBuilder().setOwner(owner).build());
+        assertThat(usage.getWindowSeconds()).isEqualTo(24 * 3600);
+        assertThat(usage.getSince()).isCloseTo(java.time.Instant.now().getEpochSecond() - 24 * 3600, org.assertj.core.data.Offset.offset(5L));
+    }
+
+    @Test
+    public void batchesOfAnOwnerOverItsBudgetAreNotClaimedUntilTheWindowFreesTokens() throws Exception {
+        BatchFile input = upload(requests(3));
+        Batch running = create(input.getId(), 20);
+        claimBatch("runner-s", running.getId(), 60);
+        record("runner-s", running.getId(), 0, true);
+        assertThat(record("runner-s", running.getId(), 1, true).getOwnerOverBudget()).as("26 of 20").isTrue();
+        Batch waiting = create(input.getId(), 20);
+        Batch cancelled = create(input.getId(), 20);
+        store.cancelBatch(CancelBatchRequest.newBuilder().setOwner(owner).setBatchId(cancelled.getId()).build());
+
+        // neither the batch the runner stopped (still leased to it) nor the new one is handed out, to any runner
+        assertThat(drain("runner-s")).doesNotContain(running.getId(), waiting.getId());
+        assertThat(drain("runner-t")).doesNotContain(running.getId(), waiting.getId());
+        assertThat(store.getBatch(GetBatchRequest.newBuilder().setOwner(owner).setBatchId(waiting.getId()).build()).getStatus())
+                .isEqualTo(BatchStatus.BATCH_STATUS_VALIDATING);
+
+        // a batch with every line recorded is still finalized: only starting lines waits for the budget
+        Batch full = create(upload(requests(1)).getId(), 20);
+        jdbc.sql("""
+                INSERT INTO batch_line_results (batch_id, line_index, custom_id, ok, line, input_tokens, output_tokens, recorded_at)
+                VALUES (:id, 0, 'r0', TRUE, '{}', 0, 0, :now)""").param("id", full.getId())
+                .param("now", java.sql.Timestamp.from(java.time.Instant.now())).update();
+        assertThat(drain("runner-t")).contains(full.getId());
+        assertThat(store.finalizeBatch(FinalizeBatchRequest.newBuilder().setRunnerId("runner-t").setBatchId(full.getId()).build())
+                .getStatus()).isEqualTo(BatchStatus.BATCH_STATUS_COMPLETED);
+
+        // the window moves on: the tokens recorded 25 h ago are out of it, and the owner's batches are handed out again
+        // (the stopped one to the runner whose lease it still has)
+        jdbc.sql("UPDATE batch_line_results SET recorded_at = :old WHERE batch_id = :id")
+                .param("old", java.sql.Timestamp.from(java.time.Instant.now().minus(java.time.Duration.ofHours(25))))
+                .param("id", running.getId()).update();
+        ClaimBatchWorkResponse resumed = claimBatch("runner-s", running.getId(), 60);
+        assertThat(resumed.getDoneLinesList()).containsExactly(0, 1);
+        assertThat(claimBatch("runner-s", waiting.getId(), 60).getBatch().getStatus()).isEqualTo(BatchStatus.BATCH_STATUS_IN_PROGRESS);
+    }
+
+    @Test
+    public void batchOfAnOwnerOverItsBudgetIsStillHandedOutPastItsWindowToBeExpired() throws Exception {
+        BatchFile input = upload(requests(2));
+        Batch spender = create(input.getId(), 10);
+        claimBatch("runner-u", spender.getId(), 60);
+        assertThat(record("runner-u", spender.getId(), 0, true).getOwnerOverBudget()).isTrue();
+        Batch late = create(input.getId(), 10);
+        assertThat(drain("runner-v")).doesNotContain(late.getId(), spender.getId());
+
+        jdbc.sql("UPDATE batches SET expires_at = :past WHERE id = :id")
+                .param("past", java.sql.Timestamp.from(java.time.Instant.now().minusSeconds(1))).param("id", late.getId()).update();
+        assertThat(drain("runner-v")).contains(late.getId());
+        Batch expired = store.finalizeBatch(FinalizeBatchRequest.newBuilder().setRunnerId("runner-v").setBatchId(late.getId()).build());
+        assertThat(expired.getStatus()).isEqualTo(BatchStatus.BATCH_STATUS_EXPIRED);
     }
 }

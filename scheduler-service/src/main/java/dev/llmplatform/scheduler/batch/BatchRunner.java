@@ -148,6 +148,9 @@ public final class BatchRunner {
             if (work.lost.get() || stopped.get()) {
                 return; // another runner has it, or this one is stopping: the lease runs out and the next claim resumes
             }
+            if (leftForLaterClaim(work)) {
+                return;
+            }
             finalizeBatch(batch, work.failure);
         } finally {
             heartbeat.shutdownNow();
@@ -251,6 +254,7 @@ public final class BatchRunner {
                 if (response.getStatus() == BatchStatus.BATCH_STATUS_CANCELLING) {
                     work.cancelling.set(true);
                 }
+                noteBudget(work, response);
                 return;
             } catch (StatusRuntimeException e) {
                 if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
@@ -263,6 +267,26 @@ public final class BatchRunner {
             }
         }
         work.lost.set(true); // not recorded: the next claim runs the line again
+    }
+
+    // Quotas (docs/batch.md): an owner over its batch token budget gets no new lines started until the window frees
+    // tokens. The registry says so with each recorded line; lines in flight finish and are recorded.
+
+    private void noteBudget(Work work, RecordLineResultResponse response) {
+        if (response.getOwnerOverBudget() && work.overBudget.compareAndSet(false, true)) {
+            log.info("batch {}: owner {} has used its batch token budget ({} tokens in the last 24 h); no more lines start",
+                    work.batch.getId(), work.batch.getOwner(), response.getOwnerTokensLastDay());
+        }
+    }
+
+    /**
+     * A batch stopped for its owner's budget is not finalized (unless it is cancelling, failed or past its window):
+     * its lease runs out and a later claim resumes it, which the registry grants once the owner is under budget (a
+     * batch whose lines all have a result is handed out at once and finalized then).
+     */
+    private boolean leftForLaterClaim(Work work) {
+        return work.overBudget.get() && !work.cancelling.get() && work.failure == null
+                && Instant.now().getEpochSecond() < work.batch.getExpiresAt();
     }
 
     private void finalizeBatch(Batch batch, BatchError failure) {
@@ -296,6 +320,7 @@ public final class BatchRunner {
         final Batch batch;
         final AtomicBoolean cancelling = new AtomicBoolean();
         final AtomicBoolean lost = new AtomicBoolean();
+        final AtomicBoolean overBudget = new AtomicBoolean();
         volatile BatchError failure;
         /** Lines that had a result when the batch was claimed. */
         private final int doneAtClaim;
@@ -387,7 +412,7 @@ public final class BatchRunner {
         }
 
         boolean stopping() {
-            return cancelling.get() || lost.get() || stopped.get()
+            return cancelling.get() || lost.get() || stopped.get() || overBudget.get()
                     || Instant.now().getEpochSecond() >= batch.getExpiresAt();
         }
 

@@ -48,7 +48,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The batch runner against a scripted registry and a scripted scheduler API (both gRPC, in process): lines run once
  * at the batch priority, recorded lines are skipped, malformed lines become error entries, a saturated scheduler
- * is waited for, and a cancelled batch stops and is finalized.
+ * is waited for, a cancelled batch stops and is finalized, and a batch whose owner is over its batch token budget
+ * starts no more lines and is left to a later claim.
  */
 class BatchRunnerTest {
 
@@ -265,12 +266,58 @@ class BatchRunnerTest {
         assertThat(registry.finalized.get()).isEqualTo(1);
     }
 
+    @Test
+    void anOwnerOverItsBatchTokenBudgetGetsNoNewLinesAndItsBatchIsLeftForALaterClaim() {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            lines.append(chat("r" + i)).append('\n');
+        }
+        registry.script(lines.toString(), Set.of());
+        registry.overBudgetAfter.set(2);
+
+        assertThat(runner.runOnce()).isTrue();
+
+        // at most the lines in flight when the budget ran out (concurrency 2) finish after it, and each is recorded
+        assertThat(registry.recorded.size()).isBetween(2, 4);
+        assertThat(scheduler.requests).as("every line started is recorded").hasSize(registry.recorded.size());
+        assertThat(registry.recordCalls.get()).as("each once").isEqualTo(registry.recorded.size());
+        assertThat(registry.finalized.get()).as("not finalized: the batch waits for the budget").isZero();
+
+        // the window frees tokens: the registry hands the batch out again with its done lines, and the rest runs
+        registry.overBudgetAfter.set(Integer.MAX_VALUE);
+        registry.script(lines.toString(), Set.copyOf(registry.recorded.keySet()));
+        assertThat(runner.runOnce()).isTrue();
+
+        assertThat(registry.recorded).hasSize(20);
+        assertThat(scheduler.requests).as("no line run twice").hasSize(20);
+        assertThat(registry.recordCalls.get()).isEqualTo(20);
+        assertThat(registry.finalized.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aCancelledBatchIsFinalizedEvenWhenItsOwnerIsOverBudget() {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            lines.append(chat("r" + i)).append('\n');
+        }
+        registry.script(lines.toString(), Set.of());
+        registry.overBudgetAfter.set(2);
+        registry.cancelAfter.set(2);
+
+        runner.runOnce();
+
+        assertThat(registry.recorded.size()).isBetween(2, 4);
+        assertThat(registry.finalized.get()).as("cancelled now, not left to wait for the budget").isEqualTo(1);
+    }
+
     /** One batch to hand out, its file, and what the runner recorded. */
     static final class ScriptedRegistry extends BatchStoreGrpc.BatchStoreImplBase {
         final Map<Integer, RecordLineResultRequest> recorded = new ConcurrentHashMap<>();
         final AtomicInteger finalized = new AtomicInteger();
         final Queue<dev.llmplatform.proto.v1.BatchError> failures = new ConcurrentLinkedQueue<>();
         final AtomicInteger cancelAfter = new AtomicInteger(Integer.MAX_VALUE);
+        final AtomicInteger overBudgetAfter = new AtomicInteger(Integer.MAX_VALUE);
+        final AtomicInteger recordCalls = new AtomicInteger();
         final AtomicReference<Batch> batch = new AtomicReference<>();
         final AtomicReference<String> plan = new AtomicReference<>("");
         volatile String content;
@@ -316,8 +363,11 @@ class BatchRunnerTest {
 
         @Override
         public void recordLineResult(RecordLineResultRequest request, StreamObserver<RecordLineResultResponse> responses) {
+            recordCalls.incrementAndGet();
             boolean fresh = recorded.putIfAbsent(request.getLineIndex(), request) == null;
-            responses.onNext(RecordLineResultResponse.newBuilder().setRecorded(fresh).setStatus(status()).build());
+            boolean overBudget = recorded.size() >= overBudgetAfter.get();
+            responses.onNext(RecordLineResultResponse.newBuilder().setRecorded(fresh).setStatus(status())
+                    .setOwnerOverBudget(overBudget).setOwnerTokensLastDay(overBudget ? 6L * recorded.size() : 0).build());
             responses.onCompleted();
         }
 

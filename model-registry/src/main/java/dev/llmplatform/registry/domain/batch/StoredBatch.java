@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param inputTokens  prompt tokens of the lines recorded so far
  * @param outputTokens generated tokens of the lines recorded so far
  * @param energy       the energy of the lines recorded so far and the runner's latest plan
+ * @param tokenBudgetPerDay the owner's batch token budget per rolling 24 h, as given at creation; 0 for none
  */
 public record StoredBatch(
         String id, String owner, String endpoint, String inputFileId, String completionWindow, BatchStatus status,
@@ -22,7 +23,7 @@ public record StoredBatch(
         Optional<Instant> inProgressAt, Optional<Instant> finalizingAt, Optional<Instant> completedAt,
         Optional<Instant> failedAt, Optional<Instant> expiredAt, Optional<Instant> cancellingAt,
         Optional<Instant> cancelledAt, Optional<String> leaseOwner, Optional<Instant> leaseExpiresAt,
-        long inputTokens, long outputTokens, BatchEnergy energy) {
+        long inputTokens, long outputTokens, BatchEnergy energy, long tokenBudgetPerDay) {
 
     public static final List<String> ENDPOINTS = List.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings");
 }

@@ -109,7 +109,16 @@ public class BatchOperations {
 
     public StoredBatch createBatch(String owner, String inputFileId, String endpoint, String completionWindow,
                                    Map<String, String> metadata) {
+        return createBatch(owner, inputFileId, endpoint, completionWindow, metadata, 0);
+    }
+
+    /** @param tokenBudgetPerDay the owner's batch token budget per rolling 24 h; 0 for none */
+    public StoredBatch createBatch(String owner, String inputFileId, String endpoint, String completionWindow,
+                                   Map<String, String> metadata, long tokenBudgetPerDay) {
         requireOwner(owner);
+        if (tokenBudgetPerDay < 0) {
+            throw new RegistryException.InvalidArgument("token_budget_per_day must not be negative", "token_budget_per_day");
+        }
         if (!StoredBatch.ENDPOINTS.contains(endpoint)) {
             throw new RegistryException.InvalidArgument("endpoint must be one of " + String.join(", ", StoredBatch.ENDPOINTS)
                     + "; got '" + endpoint + "'", "endpoint");
@@ -127,7 +136,7 @@ public class BatchOperations {
         var batch = new StoredBatch("batch_" + randomId(), owner, endpoint, inputFileId, completionWindow, BatchStatus.VALIDATING,
                 input.lineCount(), 0, 0, Optional.empty(), Optional.empty(), List.of(), Map.copyOf(metadata), now, now.plus(window),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), 0, 0, BatchEnergy.NONE);
+                Optional.empty(), Optional.empty(), Optional.empty(), 0, 0, BatchEnergy.NONE, tokenBudgetPerDay);
         repository.insertBatch(batch);
         return repository.findBatch(batch.id()).orElseThrow();
     }
@@ -163,7 +172,21 @@ public class BatchOperations {
         return repository.renew(runnerId, batchId, now().plus(lease), plan);
     }
 
-    public record Recorded(boolean recorded, BatchStatus status) {
+    /**
+     * @param ownerOverBudget     the batch has a token budget and its owner's tokens in the window have reached it
+     * @param ownerTokensLastDay  the owner's batch tokens in the window; 0 when the batch has no budget (not counted)
+     */
+    public record Recorded(boolean recorded, BatchStatus status, boolean ownerOverBudget, long ownerTokensLastDay) {
+    }
+
+    /** The owner's batch tokens (input + output of its recorded lines) in the rolling window. */
+    public record TokenUsage(String owner, long tokens, Duration window, Instant since) {
+    }
+
+    public TokenUsage tokenUsage(String owner) {
+        requireOwner(owner);
+        Instant since = now().minus(BatchRepository.USAGE_WINDOW);
+        return new TokenUsage(owner, repository.ownerTokensSince(owner, since), BatchRepository.USAGE_WINDOW, since);
     }
 
     public Recorded recordLine(String batchId, int lineIndex, String customId, boolean ok, String line, int inputTokens,
@@ -186,8 +209,13 @@ public class BatchOperations {
                 || Double.isInfinite(energy.estimatedJoules()) || Double.isInfinite(energy.measuredJoules())) {
             throw new RegistryException.InvalidArgument("joules must be finite and not negative", "estimated_joules");
         }
-        boolean recorded = repository.recordLine(batchId, lineIndex, customId, ok, line, inputTokens, outputTokens, energy, now());
-        return new Recorded(recorded, batch.status());
+        Instant now = now();
+        boolean recorded = repository.recordLine(batchId, lineIndex, customId, ok, line, inputTokens, outputTokens, energy, now);
+        if (batch.tokenBudgetPerDay() <= 0) {
+            return new Recorded(recorded, batch.status(), false, 0);
+        }
+        long used = repository.ownerTokensSince(batch.owner(), now.minus(BatchRepository.USAGE_WINDOW));
+        return new Recorded(recorded, batch.status(), used >= batch.tokenBudgetPerDay(), used);
     }
 
     /**

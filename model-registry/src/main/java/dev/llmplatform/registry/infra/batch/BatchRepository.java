@@ -10,6 +10,7 @@ import dev.llmplatform.registry.domain.batch.StoredFile;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,6 +40,24 @@ public class BatchRepository {
                  (SELECT COALESCE(SUM(r.output_tokens), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_output_tokens,
                  (SELECT COALESCE(SUM(r.estimated_joules), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_estimated_joules,
                  (SELECT COALESCE(SUM(r.measured_joules), 0) FROM batch_line_results r WHERE r.batch_id = b.id) AS n_measured_joules""";
+
+    /** The rolling window of the per-owner batch token budget. */
+    public static final Duration USAGE_WINDOW = Duration.ofHours(24);
+
+    /** Input + output tokens of an owner's line results recorded since {@code :since}. */
+    private static final String OWNER_TOKENS = """
+            SELECT COALESCE(SUM(r.input_tokens + r.output_tokens), 0) FROM batch_line_results r
+              JOIN batches o ON o.id = r.batch_id WHERE o.owner = %s AND r.recorded_at >= :since""";
+
+    /**
+     * A batch (alias b) that waits for its owner's budget: it has a budget, lines left to run, is still within its
+     * window (past it, it is handed out to be finalized as expired) and not cancelling or finalizing, and its
+     * owner's tokens in the window have reached the budget.
+     */
+    private static final String OVER_BUDGET = """
+            b.token_budget_per_day > 0 AND b.status IN ('VALIDATING', 'IN_PROGRESS') AND b.expires_at > :now
+              AND (SELECT COUNT(*) FROM batch_line_results d WHERE d.batch_id = b.id) < b.total
+              AND (%s) >= b.token_budget_per_day""".formatted(OWNER_TOKENS.formatted("b.owner"));
 
     private final JdbcClient jdbc;
 
@@ -86,13 +105,15 @@ public class BatchRepository {
     public void insertBatch(StoredBatch batch) {
         jdbc.sql("""
                 INSERT INTO batches (id, owner, endpoint, input_file_id, completion_window, status, total, errors, metadata,
-                                     created_at, expires_at)
-                VALUES (:id, :owner, :endpoint, :inputFileId, :window, :status, :total, :errors, :metadata, :createdAt, :expiresAt)""")
+                                     created_at, expires_at, token_budget_per_day)
+                VALUES (:id, :owner, :endpoint, :inputFileId, :window, :status, :total, :errors, :metadata, :createdAt, :expiresAt,
+                        :budget)""")
                 .param("id", batch.id()).param("owner", batch.owner()).param("endpoint", batch.endpoint())
                 .param("inputFileId", batch.inputFileId()).param("window", batch.completionWindow())
                 .param("status", batch.status().name()).param("total", batch.total())
                 .param("errors", JSON.writeValueAsString(batch.errors())).param("metadata", JSON.writeValueAsString(batch.metadata()))
                 .param("createdAt", Timestamp.from(batch.createdAt())).param("expiresAt", Timestamp.from(batch.expiresAt()))
+                .param("budget", batch.tokenBudgetPerDay())
                 .update();
     }
 
@@ -150,10 +171,12 @@ public class BatchRepository {
     @Transactional
     public Optional<StoredBatch> claim(String runnerId, Instant now, Instant leaseUntil) {
         List<String> candidates = jdbc.sql("""
-                SELECT id FROM batches WHERE status IN ('VALIDATING', 'IN_PROGRESS', 'FINALIZING', 'CANCELLING')
+                SELECT id FROM batches b WHERE status IN ('VALIDATING', 'IN_PROGRESS', 'FINALIZING', 'CANCELLING')
                   AND (lease_owner IS NULL OR lease_expires_at < :now OR lease_owner = :runner)
-                ORDER BY created_at, id LIMIT 10""")
-                .param("now", Timestamp.from(now)).param("runner", runnerId).query(String.class).list();
+                  AND NOT (%s)
+                ORDER BY created_at, id LIMIT 10""".formatted(OVER_BUDGET))
+                .param("now", Timestamp.from(now)).param("runner", runnerId)
+                .param("since", Timestamp.from(now.minus(USAGE_WINDOW))).query(String.class).list();
         for (String id : candidates) {
             int claimed = jdbc.sql("""
                     UPDATE batches SET lease_owner = :runner, lease_expires_at = :until,
@@ -188,6 +211,12 @@ public class BatchRepository {
     public List<Integer> doneLines(String batchId) {
         return jdbc.sql("SELECT line_index FROM batch_line_results WHERE batch_id = :id ORDER BY line_index")
                 .param("id", batchId).query(Integer.class).list();
+    }
+
+    /** Input + output tokens of the owner's batch lines recorded at or after {@code since}. */
+    public long ownerTokensSince(String owner, Instant since) {
+        return jdbc.sql(OWNER_TOKENS.formatted(":owner")).param("owner", owner).param("since", Timestamp.from(since))
+                .query(Long.class).single();
     }
 
     /** @return whether this call recorded the line (false: it had a result already, which stays) */
@@ -269,7 +298,8 @@ public class BatchRepository {
                 time(rs, "expired_at"), time(rs, "cancelling_at"), time(rs, "cancelled_at"),
                 Optional.ofNullable(rs.getString("lease_owner")), time(rs, "lease_expires_at"),
                 rs.getLong("n_input_tokens"), rs.getLong("n_output_tokens"),
-                new BatchEnergy(rs.getDouble("n_estimated_joules"), rs.getDouble("n_measured_joules"), rs.getString("plan")));
+                new BatchEnergy(rs.getDouble("n_estimated_joules"), rs.getDouble("n_measured_joules"), rs.getString("plan")),
+                rs.getLong("token_budget_per_day"));
     }
 
     private static Optional<Instant> time(ResultSet rs, String column) throws SQLException {
