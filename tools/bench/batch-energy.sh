@@ -13,4 +13,4 @@ if [[ "${SKIP_BUILD:-false}" != true ]]; then
 fi
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx512m \
   -cp "$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/classpath.txt")" \
-  dev.llmplatform.bench.BatchEnergyBench "$ROOT" "$OUT" "${2:-96}"
+  dev.llmplatform.bench.BatchEnergyBench "$ROOT" "$OUT" "${2:-240}"

@@ -25,7 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
  * core and one thread each (so that they are about as fast), declared to the scheduler with different power: "hungry"
  * (120 W while generating over 30 W idle) and "frugal" (25 W over 15 W). The same batch runs three times through the
  * gateway, as a client sends it: planned latency-first, energy-first with OpenAI's 24 h window, and energy-first with
- * a window too short for the frugal worker alone. For each: wall time, each worker's lines, and the batch's estimated
+ * a window too short for the frugal worker alone (0.9 of the energy-first run's wall time). For each: wall time, each worker's lines, and the batch's estimated
  * and measured joules (its metadata). Then the time to first token of interactive requests, one at a time, without a
  * batch and with one running (where the batch started: its lines may all be done before the last request). A
  * first, unreported batch warms both workers up. Run with tools/bench/batch-energy.sh; the report is printed and written to
@@ -60,7 +60,7 @@ public final class BatchEnergyBench {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(args[0]).toAbsolutePath().normalize();
         Path out = Files.createDirectories(Path.of(args[1]).toAbsolutePath());
-        int lines = args.length > 2 ? Integer.parseInt(args[2]) : 96;
+        int lines = args.length > 2 ? Integer.parseInt(args[2]) : 240;
         List<String> workerArgs = List.of("--worker.threads=1", "--worker.slots=4");
         boolean taskset = Files.isExecutable(Path.of("/usr/bin/taskset"));
         try (var platform = new LocalPlatform("sk-bench-" + System.nanoTime(), Layout.workDir(root, Layout.VERSION, out))
@@ -77,7 +77,7 @@ public final class BatchEnergyBench {
                                 "--scheduler.device-profiles.frugal.decode-tokens-per-second=200",
                                 "--scheduler.batch.concurrency=2",
                                 "--scheduler.batch.poll-interval=500ms",
-                                "--scheduler.batch.replan-interval=5s"))
+                                "--scheduler.batch.replan-interval=2s"))
                 .start()) {
             String report = new BatchEnergyBench(platform, lines).measure();
             System.out.print(report);
@@ -94,7 +94,8 @@ public final class BatchEnergyBench {
         run("latency-first", "24h", input); // warm-up: both workers' JIT and measured speeds settle, not reported
         Outcome latency = run("latency-first", "24h", input);
         Outcome energy = run("energy-first", "24h", input);
-        long tight = (long) Math.ceil(latency.seconds() * 1.9) + 2;
+        // too short for the frugal worker alone (its share of the window is 0.8), long enough for both
+        long tight = (long) Math.ceil(energy.seconds() * 0.9) + 1;
         Outcome tightEnergy = run("energy-first", tight + "s", input);
 
         var report = new StringBuilder();
@@ -110,7 +111,7 @@ public final class BatchEnergyBench {
         report.append(String.format(Locale.ROOT, "%nenergy-first / latency-first, 24 h window: estimated %.2fx, measured %.2fx the joules, "
                         + "%.2fx the wall time%n", energy.estimatedJoules() / latency.estimatedJoules(),
                 energy.measuredJoules() / latency.measuredJoules(), energy.seconds() / latency.seconds()));
-        report.append("last plan of each batch (re-planned every 5 s, so the lines are those left then):\n");
+        report.append("last plan of each batch (re-planned every 2 s, so the lines are those left then):\n");
         for (Outcome o : List.of(latency, energy, tightEnergy)) {
             report.append("- ").append(o.plan()).append('\n');
         }

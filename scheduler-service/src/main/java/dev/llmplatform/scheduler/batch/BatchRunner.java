@@ -337,6 +337,7 @@ public final class BatchRunner {
         // results, from the lines' threads
         private final java.util.concurrent.atomic.LongAdder ranLines = new java.util.concurrent.atomic.LongAdder();
         private final java.util.concurrent.atomic.LongAdder ranOutputTokens = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.Map<String, LineTimes> lineTimes = new java.util.concurrent.ConcurrentHashMap<>();
         volatile String plan = "";
 
         Work(Batch batch, int doneAtClaim) {
@@ -380,7 +381,7 @@ public final class BatchRunner {
             int left = Math.max(1, batch.getTotal() - doneAtClaim - dealt + 1);
             double secondsLeft = batch.getExpiresAt() - Instant.now().toEpochMilli() / 1000.0;
             var request = new BatchPlanning.Request(objective, model, left, promptTokens / sized, (int) (maxTokens / sized),
-                    ran >= MEASURED_LINES ? (double) ranOutputTokens.sum() / ran : Double.NaN, secondsLeft,
+                    ran >= MEASURED_LINES ? (double) ranOutputTokens.sum() / ran : Double.NaN, measuredLineSeconds(), secondsLeft,
                     properties.concurrency());
             var made = planning.plan(request);
             if (made.isEmpty()) {
@@ -408,7 +409,21 @@ public final class BatchRunner {
             if (result.ok() && result.outputTokens() > 0) {
                 ranLines.increment();
                 ranOutputTokens.add(result.outputTokens());
+                if (!result.workerId().isEmpty()) {
+                    lineTimes.computeIfAbsent(result.workerId(), w -> new LineTimes()).add(result.seconds());
+                }
             }
+        }
+
+        /** Mean wall time of a line per worker that finished at least {@value #MEASURED_LINES} of them. */
+        private java.util.Map<String, Double> measuredLineSeconds() {
+            var measured = new java.util.HashMap<String, Double>();
+            lineTimes.forEach((worker, times) -> {
+                if (times.lines.sum() >= MEASURED_LINES) {
+                    measured.put(worker, times.seconds.sum() / times.lines.sum());
+                }
+            });
+            return measured;
         }
 
         boolean stopping() {
@@ -428,6 +443,16 @@ public final class BatchRunner {
                     lost.set(true);
                 }
             }
+        }
+    }
+
+    private static final class LineTimes {
+        final java.util.concurrent.atomic.LongAdder lines = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.DoubleAdder seconds = new java.util.concurrent.atomic.DoubleAdder();
+
+        void add(double lineSeconds) {
+            lines.increment();
+            seconds.add(lineSeconds);
         }
     }
 

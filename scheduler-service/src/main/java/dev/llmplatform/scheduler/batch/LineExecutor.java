@@ -16,11 +16,14 @@ public interface LineExecutor {
      * @param outputTokens the generated tokens
      * @param estimatedJoules the line's energy as the cost model estimated it where it was placed, 0 if it did not run
      * @param measuredJoules  the line's measured time on its worker x the worker's dynamic watts, 0 if it did not run
+     * @param workerId        the worker that finished the line, empty if none did
+     * @param seconds         the line's wall time in the scheduler, from its call to its last chunk
      */
-    record LineResult(boolean ok, String line, int inputTokens, int outputTokens, double estimatedJoules, double measuredJoules) {
+    record LineResult(boolean ok, String line, int inputTokens, int outputTokens, double estimatedJoules, double measuredJoules,
+                      String workerId, double seconds) {
 
         LineResult(boolean ok, String line, int inputTokens, int outputTokens) {
-            this(ok, line, inputTokens, outputTokens, 0, 0);
+            this(ok, line, inputTokens, outputTokens, 0, 0, "", 0);
         }
 
         /** A line that did not run (malformed, refused). */

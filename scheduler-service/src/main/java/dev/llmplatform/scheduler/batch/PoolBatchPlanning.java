@@ -15,7 +15,8 @@ import java.util.function.Supplier;
  * Plans with the seeds' divisible-work model ({@link BatchPlanner}) over the pool as the scheduler sees it now. The
  * unit of work is one line of the batch's mean size. On worker i a line takes t_i = p / q_i + d / r_i (the cost
  * model's service time with i's measured prefill and decode speeds) and costs (W_load,i − W_idle,i) · t_i joules;
- * with k lines in flight on it, i runs k / t_i lines per second.
+ * with k lines in flight on it, i runs k / t_i lines per second. Once i has finished a few of the batch's lines, their
+ * mean wall time replaces t_i: the plans that follow use what the lines really take.
  *
  * <p>Energy-first plans against a share of the window ({@code deadlineShare}), so that a plan made from smoothed
  * speeds still ends in time when the speeds dip or interactive traffic takes slots; latency-first ignores the
@@ -52,7 +53,8 @@ public final class PoolBatchPlanning implements BatchPlanning {
             if (!worker.serves(request.model())) {
                 continue;
             }
-            double lineSeconds = Math.max(1e-6, CostModel.serviceSeconds(worker, prompt, 0, output));
+            Double measured = request.lineSeconds().get(worker.id());
+            double lineSeconds = Math.max(1e-6, measured != null ? measured : CostModel.serviceSeconds(worker, prompt, 0, output));
             int parallel = Math.max(1, Math.min(Math.max(1, worker.slots()), request.linesPerWorker()));
             double speed = parallel / lineSeconds;
             platforms.add(new BatchPlanner.Platform(worker.id(), speed, 1 / (worker.profile().dynamicWatts() * lineSeconds)));

@@ -39,7 +39,7 @@ final class SchedulerLineExecutor implements LineExecutor {
                 case BatchLine.Embeddings embeddings -> {
                     ScheduleEmbedResponse response = stub.embed(embeddings.request());
                     yield new LineResult(true, BatchOutput.embeddings(embeddings, embeddings.request().getRequestId(), response),
-                            response.getPromptTokens(), 0, response.getEstimatedJoules(), response.getMeasuredJoules());
+                            response.getPromptTokens(), 0, response.getEstimatedJoules(), response.getMeasuredJoules(), "", 0);
                 }
             };
         } catch (StatusRuntimeException e) {
@@ -48,6 +48,8 @@ final class SchedulerLineExecutor implements LineExecutor {
     }
 
     private static LineResult generate(BatchLine line, Iterator<ScheduleGenerateChunk> chunks, String requestId) {
+        long started = System.nanoTime();
+        String workerId = "";
         var text = new StringBuilder();
         FinishReason finish = FinishReason.FINISH_REASON_STOP;
         Usage usage = Usage.getDefaultInstance();
@@ -55,6 +57,9 @@ final class SchedulerLineExecutor implements LineExecutor {
         while (chunks.hasNext()) {
             ScheduleGenerateChunk chunk = chunks.next();
             text.append(chunk.getText());
+            if (!chunk.getWorkerId().isEmpty()) {
+                workerId = chunk.getWorkerId(); // set on the first chunk, and again by a worker that resumed the line
+            }
             if (chunk.hasUsage()) {
                 usage = chunk.getUsage();
                 finish = chunk.getFinishReason();
@@ -63,7 +68,7 @@ final class SchedulerLineExecutor implements LineExecutor {
         }
         return new LineResult(true, BatchOutput.generation(line, requestId, text.toString(), finish, usage,
                 Instant.now().getEpochSecond()), usage.getPromptTokens(), usage.getCompletionTokens(),
-                last.getEstimatedJoules(), last.getMeasuredJoules());
+                last.getEstimatedJoules(), last.getMeasuredJoules(), workerId, (System.nanoTime() - started) / 1e9);
     }
 
     /** A refusal that retrying will not change becomes the line's error entry; the rest go back to the runner. */

@@ -124,6 +124,27 @@ class BatchRunnerTest {
     }
 
     @Test
+    void laterPlansUseTheMeasuredWallTimeOfTheLinesEachWorkerFinished() {
+        registry.script(lines(12), Set.of());
+        var asked = new ConcurrentLinkedQueue<BatchPlanning.Request>();
+        runner = new BatchRunner(BatchStoreGrpc.newBlockingStub(channel), new SchedulerLineExecutor(channel, Duration.ofSeconds(10)),
+                new BatchRunnerProperties(true, "runner-1", Duration.ofSeconds(3), Duration.ofMillis(50), 2, -1000,
+                        Duration.ofMillis(20), Duration.ofSeconds(10), "energy-first", Duration.ZERO, 0.8),
+                request -> {
+                    asked.add(request);
+                    return Optional.of(new LinePlan("energy-first", "tiny", request.lines(), Map.of("cpu-0", 0.75, "gpu-0", 0.25),
+                            1, 1, 1, 3600));
+                }, new BatchMetrics(new SimpleMeterRegistry()));
+
+        runner.runOnce();
+
+        assertThat(asked).hasSize(12);
+        assertThat(asked.peek().lineSeconds()).as("nothing measured for the first plan").isEmpty();
+        assertThat(asked.stream().toList().getLast().lineSeconds()).as("by the last line, cpu-0 finished at least 3")
+                .containsKey("cpu-0").allSatisfy((worker, seconds) -> assertThat(seconds).isPositive());
+    }
+
+    @Test
     void aWindowThatNoPlanCanMeetFailsTheBatchWithItsReasonBeforeAnyLineRuns() {
         registry.script(lines(8), Set.of());
         runner = planned(new LinePlan("energy-first", "tiny", 8, Map.of("cpu-0", 1.0), 400, 120, 400, 60),
@@ -406,7 +427,8 @@ class BatchRunnerTest {
                 return;
             }
             requests.add(request);
-            responses.onNext(ScheduleGenerateChunk.newBuilder().setText("Hello").setTokenCount(1).build());
+            responses.onNext(ScheduleGenerateChunk.newBuilder().setText("Hello").setTokenCount(1)
+                    .setWorkerId(request.getPlannedWorkerId().isEmpty() ? "cpu-0" : request.getPlannedWorkerId()).build());
             responses.onNext(ScheduleGenerateChunk.newBuilder().setText(" there").setTokenCount(1)
                     .setFinishReason(FinishReason.FINISH_REASON_LENGTH)
                     .setUsage(Usage.newBuilder().setPromptTokens(4).setCompletionTokens(2).setTotalTokens(6))

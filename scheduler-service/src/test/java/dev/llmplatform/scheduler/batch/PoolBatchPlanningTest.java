@@ -23,7 +23,7 @@ class PoolBatchPlanningTest {
 
     private LinePlan plan(String objective, int lines, double windowSeconds, WorkerSnapshot... pool) {
         return new PoolBatchPlanning(() -> List.of(pool), maxTokens, 0.8)
-                .plan(new BatchPlanning.Request(objective, "m", lines, 100, 100, Double.NaN, windowSeconds, 1)).orElseThrow();
+                .plan(new BatchPlanning.Request(objective, "m", lines, 100, 100, Double.NaN, Map.of(), windowSeconds, 1)).orElseThrow();
     }
 
     @Test
@@ -75,7 +75,7 @@ class PoolBatchPlanningTest {
                 new DeviceProfile(20, 15, 1000, 100), 0, 0, 0);
         var planning = new PoolBatchPlanning(() -> List.of(other), maxTokens, 0.8);
 
-        assertThat(planning.plan(new BatchPlanning.Request(BatchPlanning.ENERGY_FIRST, "m", 10, 100, 100, Double.NaN, 3600, 1))).isEmpty();
+        assertThat(planning.plan(new BatchPlanning.Request(BatchPlanning.ENERGY_FIRST, "m", 10, 100, 100, Double.NaN, Map.of(), 3600, 1))).isEmpty();
         assertThat(plan(BatchPlanning.ENERGY_FIRST, 10, 3600, other, gpu).shares()).containsOnlyKeys("gpu");
     }
 
@@ -84,9 +84,21 @@ class PoolBatchPlanningTest {
         var planning = new PoolBatchPlanning(() -> List.of(cpu), maxTokens, 0.8);
 
         // 100 prompt tokens and 10 output tokens: 2 + 0.2 s a line
-        LinePlan measured = planning.plan(new BatchPlanning.Request(BatchPlanning.ENERGY_FIRST, "m", 10, 100, 100, 10, 3600, 1)).orElseThrow();
+        LinePlan measured = planning.plan(new BatchPlanning.Request(BatchPlanning.ENERGY_FIRST, "m", 10, 100, 100, 10, Map.of(), 3600, 1)).orElseThrow();
 
         assertThat(measured.finishSeconds()).isCloseTo(10 * 2.2, within(1e-6));
+    }
+
+    @Test
+    void theMeasuredWallTimeOfTheBatchsLinesOnAWorkerReplacesTheCostModelsEstimate() {
+        var planning = new PoolBatchPlanning(() -> List.of(gpu, cpu), maxTokens, 0.8);
+
+        // the frugal worker's lines really take 10 s, not 4: within 80% of 100 s it does 8 of the 30 lines
+        LinePlan measured = planning.plan(new BatchPlanning.Request(BatchPlanning.ENERGY_FIRST, "m", 30, 100, 100, Double.NaN,
+                Map.of("cpu", 10.0), 100, 1)).orElseThrow();
+
+        assertThat(measured.shares().get("cpu")).isCloseTo(8 / 30.0, within(1e-9));
+        assertThat(measured.shares().get("gpu")).isCloseTo(22 / 30.0, within(1e-9));
     }
 
     private static WorkerSnapshot worker(String id, double prefill, double decode, DeviceProfile profile) {
