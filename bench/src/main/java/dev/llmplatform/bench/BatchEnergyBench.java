@@ -25,11 +25,11 @@ import tools.jackson.databind.json.JsonMapper;
  * core and one thread each (so that they are about as fast), declared to the scheduler with different power: "hungry"
  * (120 W while generating over 30 W idle) and "frugal" (25 W over 15 W). The same batch runs three times through the
  * gateway, as a client sends it: planned latency-first, energy-first with OpenAI's 24 h window, and energy-first with
- * a window too short for the frugal worker alone (0.9 of the energy-first run's wall time). For each: wall time, each worker's lines, and the batch's estimated
- * and measured joules (its metadata). Then the time to first token of interactive requests, one at a time, without a
- * batch and with one running (where the batch started: its lines may all be done before the last request). A
- * first, unreported batch warms both workers up. Run with tools/bench/batch-energy.sh; the report is printed and written to
- * {@code <out>/batch-energy.md}.
+ * a window too short for the frugal worker alone (0.9 of the energy-first run's wall time). For each: wall time, each
+ * worker's lines, and the batch's estimated and measured joules (its metadata). Then the time to first token of
+ * interactive requests, one at a time, without a batch and with one running (where the batch started: its lines may
+ * all be done before the last request). A first, unreported batch warms both workers up. Run with
+ * tools/bench/batch-energy.sh; the report is printed and written to {@code <out>/batch-energy.md}.
  *
  * <p>Arguments: {@code REPOSITORY OUT-DIR [LINES]}.
  */
