@@ -45,6 +45,8 @@ final class FakeBatchStore extends BatchStoreGrpc.BatchStoreImplBase {
     final Map<String, Batch> batches = new ConcurrentHashMap<>();
     final AtomicInteger chunks = new AtomicInteger();
     final AtomicInteger cancelledUploads = new AtomicInteger();
+    /** When set, GetBatch fails with it (the registry's database away: UNAVAILABLE). */
+    volatile io.grpc.StatusRuntimeException getBatchFailure;
     private final AtomicInteger ids = new AtomicInteger();
     private final Server server;
 
@@ -181,7 +183,12 @@ final class FakeBatchStore extends BatchStoreGrpc.BatchStoreImplBase {
 
     @Override
     public void getBatch(GetBatchRequest request, StreamObserver<Batch> responses) {
-        answer(responses, () -> batch(request.getOwner(), request.getBatchId()));
+        answer(responses, () -> {
+            if (getBatchFailure != null) {
+                throw getBatchFailure;
+            }
+            return batch(request.getOwner(), request.getBatchId());
+        });
     }
 
     @Override
