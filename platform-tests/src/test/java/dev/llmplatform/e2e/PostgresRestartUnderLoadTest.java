@@ -8,14 +8,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,37 +22,21 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
  * The registry's PostgreSQL server restarts under load: serving does not touch the database, so no request may
  * fail, and the registry must reconnect by itself and answer with everything it held. Restarting the shared
  * database server disturbs everyone using it, hence only with RESTART_POSTGRES=true (CI sets it); the registry
- * gets a schema of its own for the run. REGISTRY_TEST_DB_URL / REGISTRY_TEST_DB_USER override the server, as in
- * model-registry's PostgreSQL tests.
+ * gets a schema of its own for the run ({@link PostgresRegistry}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 @EnabledIfEnvironmentVariable(named = "RESTART_POSTGRES", matches = "true")
 class PostgresRestartUnderLoadTest {
 
-    private static final String URL = System.getenv().getOrDefault("REGISTRY_TEST_DB_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    private static final String USER = System.getenv().getOrDefault("REGISTRY_TEST_DB_USER", "postgres");
-    private static final String PASSWORD = System.getenv().getOrDefault("REGISTRY_TEST_DB_PASSWORD", "");
-
-    private final String schema = "fault_registry_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     private final HttpClient http = HttpClient.newHttpClient();
     private LocalPlatform platform;
+    private PostgresRegistry database;
 
-    /**
-     * LocalPlatform serves the registry from H2; here it is moved to PostgreSQL (its own schema, migrated and seeded
-     * with the default model on start) on the same ports before the test, so that it is the one under test.
-     */
     @BeforeAll
     void startPlatformWithTheRegistryOnPostgres() throws Exception {
         platform = new LocalPlatform("sk-pgfault-" + System.nanoTime()).start();
-        platform.stop("model-registry");
-        platform.restart("model-registry", List.of(
-                "--spring.datasource.url=" + URL + "?currentSchema=" + schema,
-                "--spring.datasource.username=" + USER,
-                "--spring.datasource.password=" + PASSWORD,
-                "--spring.flyway.schemas=" + schema,
-                "--spring.flyway.create-schemas=true"));
-        platform.awaitReady("model-registry", Duration.ofMinutes(3));
+        database = PostgresRegistry.moveOnto(platform, "fault_registry");
     }
 
     @AfterAll
@@ -65,8 +44,9 @@ class PostgresRestartUnderLoadTest {
         if (platform != null) {
             platform.close();
         }
-        // best effort: the schema is unique to this run either way
-        run(List.of("psql", "-h", "127.0.0.1", "-U", USER, "-d", "test", "-c", "drop schema if exists " + schema + " cascade"));
+        if (database != null) {
+            database.close();
+        }
     }
 
     @Test
@@ -80,11 +60,7 @@ class PostgresRestartUnderLoadTest {
         try {
             assertThat(load.awaitSucceeded(3, Duration.ofMinutes(1))).as("requests served before the fault").isTrue();
             restartBegan = System.nanoTime();
-            String version;
-            try (Stream<Path> versions = Files.list(Path.of("/etc/postgresql"))) {
-                version = versions.map(p -> p.getFileName().toString()).sorted().findFirst().orElseThrow();
-            }
-            assertThat(run(List.of("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"))).as("pg_ctlcluster").isZero();
+            database.restart();
             restartEnded = System.nanoTime();
             long servedSoFar = load.succeeded();
             assertThat(load.awaitSucceeded(servedSoFar + 3, Duration.ofMinutes(1))).as("requests served after the restart").isTrue();
@@ -133,18 +109,5 @@ class PostgresRestartUnderLoadTest {
             Thread.sleep(500);
         }
         return last;
-    }
-
-    private static int run(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(2, TimeUnit.MINUTES)) {
-            process.destroyForcibly();
-            throw new IllegalStateException(command + " did not finish in 2 minutes");
-        }
-        if (process.exitValue() != 0) {
-            System.out.println(command + ": " + output);
-        }
-        return process.exitValue();
     }
 }

@@ -254,4 +254,19 @@ class BatchApiTest {
         assertThat(store.batches.get(unlimited.get("id").stringValue()).getTokenBudgetPerDay()).isZero();
         assertThat(store.usageCalls.get()).isEqualTo(usageCalls);
     }
+
+    @Test
+    void registryWithItsDatabaseAwayIsA503WithRetryAfterNotA500() {
+        var trailers = new io.grpc.Metadata();
+        trailers.put(dev.llmplatform.commons.grpc.GrpcStatuses.RETRY_AFTER_SECONDS, "1");
+        store.getBatchFailure = io.grpc.Status.UNAVAILABLE.withDescription("The registry's database is unavailable; retry shortly.")
+                .asRuntimeException(trailers);
+        try {
+            var response = http.get().uri("/v1/batches/batch_any").exchange();
+            response.expectHeader().valueEquals(HttpHeaders.RETRY_AFTER, "1");
+            assertThat(body(response, 503).get("error").get("type").stringValue()).isEqualTo("server_error");
+        } finally {
+            store.getBatchFailure = null;
+        }
+    }
 }

@@ -50,6 +50,8 @@ final class FakeBatchStore extends BatchStoreGrpc.BatchStoreImplBase {
     /** Each owner's batch tokens in the last 24 h, as GetBatchTokenUsage answers; absent is 0. */
     final Map<String, Long> tokensLastDay = new ConcurrentHashMap<>();
     final AtomicInteger usageCalls = new AtomicInteger();
+    /** When set, GetBatch fails with it (the registry's database away: UNAVAILABLE). */
+    volatile io.grpc.StatusRuntimeException getBatchFailure;
     private final AtomicInteger ids = new AtomicInteger();
     private final Server server;
 
@@ -195,7 +197,12 @@ final class FakeBatchStore extends BatchStoreGrpc.BatchStoreImplBase {
 
     @Override
     public void getBatch(GetBatchRequest request, StreamObserver<Batch> responses) {
-        answer(responses, () -> batch(request.getOwner(), request.getBatchId()));
+        answer(responses, () -> {
+            if (getBatchFailure != null) {
+                throw getBatchFailure;
+            }
+            return batch(request.getOwner(), request.getBatchId());
+        });
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.llmplatform.registry.api;
 
 import com.google.protobuf.ByteString;
-import dev.llmplatform.commons.grpc.GrpcStatuses;
 import dev.llmplatform.proto.v1.Batch;
 import dev.llmplatform.proto.v1.BatchFile;
 import dev.llmplatform.proto.v1.BatchStoreGrpc;
@@ -135,7 +134,7 @@ public class BatchStoreGrpcService extends BatchStoreGrpc.BatchStoreImplBase {
             responses.onError(ModelRegistryGrpcService.status(e));
             return;
         } catch (IOException | RuntimeException e) {
-            responses.onError(GrpcStatuses.from(e));
+            responses.onError(DatabaseStatus.from(e));
             return;
         }
         // on a thread of its own: waiting for the client to be ready must not hold up the call's callbacks
@@ -157,7 +156,7 @@ public class BatchStoreGrpcService extends BatchStoreGrpc.BatchStoreImplBase {
                 call.onCompleted();
             } catch (IOException | RuntimeException e) {
                 if (!call.isCancelled()) {
-                    call.onError(GrpcStatuses.from(e));
+                    call.onError(DatabaseStatus.from(e));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

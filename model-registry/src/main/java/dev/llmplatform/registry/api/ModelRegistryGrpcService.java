@@ -1,6 +1,5 @@
 package dev.llmplatform.registry.api;
 
-import dev.llmplatform.commons.grpc.GrpcStatuses;
 import dev.llmplatform.proto.v1.DeviceClass;
 import dev.llmplatform.proto.v1.GetModelRequest;
 import dev.llmplatform.proto.v1.ListModelsRequest;
@@ -136,7 +135,10 @@ public class ModelRegistryGrpcService extends ModelRegistryGrpc.ModelRegistryImp
         return store.findById(id).orElseThrow(() -> new RegistryException.NotFound("model '" + id + "' is not registered", "model_id"));
     }
 
-    /** One unary answer: the call's result, or its failure as the registry's status (shared by the batch store). */
+    /**
+     * One unary answer: the call's result, or its failure as the registry's status (shared by the batch store); the
+     * database away is UNAVAILABLE ({@link DatabaseStatus}).
+     */
     static <T> void answer(StreamObserver<T> responses, Supplier<T> call) {
         T result;
         try {
@@ -145,7 +147,7 @@ public class ModelRegistryGrpcService extends ModelRegistryGrpc.ModelRegistryImp
             responses.onError(status(e));
             return;
         } catch (RuntimeException e) {
-            responses.onError(GrpcStatuses.from(e));
+            responses.onError(DatabaseStatus.from(e));
             return;
         }
         responses.onNext(result);

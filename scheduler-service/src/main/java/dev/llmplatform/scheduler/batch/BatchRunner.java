@@ -255,16 +255,26 @@ public final class BatchRunner {
                     work.cancelling.set(true);
                 }
                 noteBudget(work, response);
+                if (attempt > 1) {
+                    log.info("batch {}: line {} recorded at attempt {}", work.batch.getId(), line.index(), attempt);
+                }
                 return;
             } catch (StatusRuntimeException e) {
                 if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
                     work.lost.set(true); // the batch ended meanwhile
                     return;
                 }
+                if (attempt == 1) {
+                    log.warn("batch {}: recording line {} failed ({}), retrying", work.batch.getId(), line.index(), e.getStatus());
+                }
                 if (!sleep(properties.retryWait())) {
                     return;
                 }
             }
+        }
+        if (!stopped.get()) {
+            log.warn("batch {}: line {} not recorded after {} attempts; left to the next claim", work.batch.getId(), line.index(),
+                    RECORD_ATTEMPTS);
         }
         work.lost.set(true); // not recorded: the next claim runs the line again
     }
