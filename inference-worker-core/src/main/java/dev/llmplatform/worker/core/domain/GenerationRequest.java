@@ -7,10 +7,10 @@ import java.util.OptionalLong;
 /**
  * One sequence to generate. The prompt is already templated and tokenized by the tokenizer service.
  *
- * @param repetitionPenalty multiplicative penalty on recently generated tokens' logits (llama.cpp's penalty_repeat):
- *                       above 0, 1 for none
  * @param maxTokens      upper bound on generated tokens (always positive: the worker resolves "unbounded" to what the
  *                       context leaves), the resumed ones included
+ * @param repetitionPenalty multiplicative penalty on recently generated tokens' logits (llama.cpp's penalty_repeat):
+ *                       above 0, 1 for none
  * @param resumeTokenIds tokens another worker already generated for this request and the caller already has: they
  *                       are prefilled after the prompt, count as generated, and their text is not sent again
  * @param constraints    what narrows the choice of each token beyond the basic knobs: min-p, logit bias, grammar
