@@ -101,7 +101,7 @@ class OpenAiApiTest {
                          "messages": [{"role": "developer", "content": "Be brief."},
                                       {"role": "user", "content": [{"type": "text", "text": "Hi"}, {"type": "text", "text": "there"}], "name": "ann"}],
                          "temperature": 0.25, "top_p": 0.9, "max_tokens": 5, "seed": 1234, "stop": ["\\n", "END"],
-                         "presence_penalty": 0.5, "frequency_penalty": -0.5, "user": "u1", "n": 1}""")
+                         "presence_penalty": 0.5, "frequency_penalty": -0.5, "repetition_penalty": 1.25, "user": "u1", "n": 1}""")
                 .exchange()
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("x-request-id", "trace-42");
@@ -122,6 +122,7 @@ class OpenAiApiTest {
         assertThat(sampling.getStopList()).containsExactly("\n", "END");
         assertThat(sampling.getPresencePenalty()).isEqualTo(0.5f);
         assertThat(sampling.getFrequencyPenalty()).isEqualTo(-0.5f);
+        assertThat(sampling.getRepetitionPenalty()).isEqualTo(1.25f);
     }
 
     @Test
@@ -136,6 +137,21 @@ class OpenAiApiTest {
         assertThat(sent.getSampling().getMaxTokens()).isZero();
         assertThat(sent.getSampling().hasSeed()).isFalse();
         assertThat(sent.getSampling().getStopList()).containsExactly("STOP");
+        assertThat(sent.getSampling().getRepetitionPenalty()).isEqualTo(1.0f);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            chat, at the vLLM maximum | /v1/chat/completions | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": 2}     | 2.0
+            chat, below one           | /v1/chat/completions | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": 0.5}   | 0.5
+            chat, null                | /v1/chat/completions | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": null}  | 1.0
+            legacy completion         | /v1/completions      | {"model": "tiny", "prompt": "In the beginning", "repetition_penalty": 1.3}                     | 1.3
+            legacy completion, absent | /v1/completions      | {"model": "tiny", "prompt": "In the beginning"}                                                | 1.0
+            """)
+    void passesTheRepetitionPenaltyOnInChatAndLegacyCompletions(String what, String path, String body, float expected) {
+        postJson(path, body);
+
+        assertThat(scheduler.lastRequest.get().getSampling().getRepetitionPenalty()).isEqualTo(expected);
     }
 
     @Test
@@ -387,6 +403,10 @@ class OpenAiApiTest {
             temperature 5            | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "temperature": 5} | temperature
             temperature as string    | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"} | temperature
             top_p 0                  | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "top_p": 0} | top_p
+            repetition_penalty 0     | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": 0} | repetition_penalty
+            repetition_penalty -1    | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": -1} | repetition_penalty
+            repetition_penalty 2.5   | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": 2.5} | repetition_penalty
+            repetition_penalty text  | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": "1.2"} | repetition_penalty
             n 0                      | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": 0} | n
             n 17                     | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": 17} | n
             n as string              | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": "2"} | n
@@ -411,6 +431,8 @@ class OpenAiApiTest {
             token prompt    | {"model": "tiny", "prompt": [1, 2, 3]}            | prompt
             echo            | {"model": "tiny", "prompt": "a", "echo": true}    | echo
             zero max_tokens | {"model": "tiny", "prompt": "a", "max_tokens": 0} | max_tokens
+            zero repetition_penalty  | {"model": "tiny", "prompt": "a", "repetition_penalty": 0}   | repetition_penalty
+            repetition_penalty 3     | {"model": "tiny", "prompt": "a", "repetition_penalty": 3}   | repetition_penalty
             """)
     void refusesABadLegacyCompletionWith400NamingTheField(String what, String body, String param) {
         JsonNode error = postExpecting("/v1/completions", body, 400).get("error");

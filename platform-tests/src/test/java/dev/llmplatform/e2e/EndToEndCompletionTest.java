@@ -133,6 +133,35 @@ class EndToEndCompletionTest {
         assertThat(response.at("/usage/completion_tokens").asInt()).isEqualTo(direct.tokens());
     }
 
+    /**
+     * repetition_penalty (vLLM's extension) goes through gateway and scheduler to the worker's sampler: on a prompt
+     * the model answers greedily with a loop, 1.5 gives another, less repetitive text; 0 is a 400 naming the field.
+     */
+    @Test
+    void aRepetitionPenaltyReachesTheWorkerAndBreaksAGreedyLoop() throws Exception {
+        String prompt = "and the LORD said unto Moses, and the LORD said unto Moses, and the LORD said unto";
+        String request = """
+                {"model": "%s", "prompt": "%s", "temperature": 0, "max_tokens": 64%s}""";
+
+        String free = post("/v1/completions", request.formatted(LocalPlatform.MODEL, prompt, ""))
+                .at("/choices/0/text").asString();
+        String penalized = post("/v1/completions", request.formatted(LocalPlatform.MODEL, prompt, ", \"repetition_penalty\": 1.5"))
+                .at("/choices/0/text").asString();
+        var refused = send("/v1/chat/completions", """
+                {"model": "%s", "repetition_penalty": 0, "messages": [{"role": "user", "content": "hi"}]}""".formatted(LocalPlatform.MODEL));
+
+        assertThat(penalized).isNotEqualTo(free);
+        assertThat(repeatedWords(penalized)).as("'%s' against '%s'", penalized, free).isLessThan(repeatedWords(free));
+        assertError(refused, 400);
+        assertThat(JSON.readTree(refused.body()).at("/error/param").asString()).isEqualTo("repetition_penalty");
+    }
+
+    /** Words of the text that came earlier in it. */
+    private static long repeatedWords(String text) {
+        var seen = new java.util.HashSet<String>();
+        return java.util.Arrays.stream(text.split("\\W+")).filter(word -> !word.isEmpty() && !seen.add(word)).count();
+    }
+
     @Test
     void listsTheServedModel() throws Exception {
         var response = http.send(authorized(platform.gateway("/v1/models")).GET().build(), HttpResponse.BodyHandlers.ofString());

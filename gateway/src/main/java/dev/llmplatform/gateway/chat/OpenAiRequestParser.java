@@ -120,6 +120,7 @@ final class OpenAiRequestParser {
                 stop(fields.node("stop")),
                 fields.number("frequency_penalty", 0.0, -2.0, 2.0),
                 fields.number("presence_penalty", 0.0, -2.0, 2.0),
+                repetitionPenalty(fields),
                 logitBias(fields.node("logit_bias")),
                 structured.grammar(),
                 topLogprobs);
@@ -176,6 +177,16 @@ final class OpenAiRequestParser {
             throw ApiException.invalid("top_p", "Invalid 'top_p': must be greater than 0 and at most 1.");
         }
         return topP;
+    }
+
+    // vLLM's (and llama-server's) extension: a multiplicative penalty, 1 for none; 0 or less has no meaning (llama.cpp
+    // divides positive logits by it), and vLLM takes at most 2.
+    private static double repetitionPenalty(Fields fields) {
+        double penalty = fields.number("repetition_penalty", Sampling.NO_REPETITION_PENALTY, 0.0, 2.0);
+        if (penalty == 0.0) {
+            throw ApiException.invalid("repetition_penalty", "Invalid 'repetition_penalty': must be greater than 0 and at most 2.");
+        }
+        return penalty;
     }
 
     /** Each of the ignored schema-like fields, as JSON, must fit maxSchemaBytes. */

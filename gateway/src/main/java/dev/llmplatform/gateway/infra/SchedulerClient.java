@@ -101,6 +101,7 @@ public class SchedulerClient {
                 .addAllStop(sampling.stop())
                 .setFrequencyPenalty((float) sampling.frequencyPenalty())
                 .setPresencePenalty((float) sampling.presencePenalty())
+                .setRepetitionPenalty((float) sampling.repetitionPenalty())
                 .putAllLogitBias(sampling.logitBias())
                 .setGrammar(sampling.grammar());
         if (sampling.wantsLogprobs()) {

@@ -117,6 +117,10 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
         if (s.getTopP() < 0 || s.getTopP() > 1) {
             throw GrpcStatuses.invalidArgument("top_p must be between 0 and 1");
         }
+        // 0 is the unset value (off, as 1 is); negative, NaN or above vLLM's 2 is not a penalty llama.cpp should apply
+        if (!(s.getRepetitionPenalty() >= 0 && s.getRepetitionPenalty() <= 2)) {
+            throw GrpcStatuses.invalidArgument("repetition_penalty must be greater than 0 and at most 2 (0: not set)");
+        }
         if (s.getTopLogprobs() < 0 || s.getTopLogprobs() > 20) {
             throw GrpcStatuses.invalidArgument("top_logprobs must be between 0 and 20");
         }

@@ -233,10 +233,14 @@ class AdmissionAndFailoverTest {
     }
 
     private static CompletableFuture<Result> generate(SchedulerGrpc.SchedulerStub stub, String id, String model, int priority) {
+        return generate(stub, ScheduleGenerateRequest.newBuilder().setRequestId(id).setModel(model).setPrompt("hello " + id)
+                .setPriority(priority).setSampling(SamplingParams.newBuilder().setMaxTokens(8)).build());
+    }
+
+    private static CompletableFuture<Result> generate(SchedulerGrpc.SchedulerStub stub, ScheduleGenerateRequest request) {
         var result = new CompletableFuture<Result>();
         List<ScheduleGenerateChunk> chunks = new ArrayList<>();
-        stub.generate(ScheduleGenerateRequest.newBuilder().setRequestId(id).setModel(model).setPrompt("hello " + id)
-                .setPriority(priority).setSampling(SamplingParams.newBuilder().setMaxTokens(8)).build(), new StreamObserver<>() {
+        stub.generate(request, new StreamObserver<>() {
             @Override
             public void onNext(ScheduleGenerateChunk chunk) {
                 chunks.add(chunk);
@@ -255,6 +259,31 @@ class AdmissionAndFailoverTest {
             }
         });
         return result;
+    }
+
+    private static ScheduleGenerateRequest penalized(String id, float repetitionPenalty) {
+        return ScheduleGenerateRequest.newBuilder().setRequestId(id).setModel("m").setPrompt("hello " + id)
+                .setSampling(SamplingParams.newBuilder().setMaxTokens(8).setRepetitionPenalty(repetitionPenalty)).build();
+    }
+
+    @Test
+    void aRepetitionPenaltyOutsideZeroToTwoIsAnInvalidArgumentAndOneInsideReachesTheWorker() throws Exception {
+        var worker = new ScriptedWorker("w1", false);
+        var stub = scheduler(worker);
+
+        for (float bad : new float[] {-0.5f, 2.5f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            var refused = generate(stub, penalized("bad", bad)).get(10, TimeUnit.SECONDS);
+            assertThat(refused.status().getCode()).as("repetition_penalty %s", bad).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(refused.status().getDescription()).contains("repetition_penalty");
+        }
+        var accepted = generate(stub, penalized("good", 1.3f));
+        var held = worker.held.poll(10, TimeUnit.SECONDS);
+        held.finish();
+
+        assertThat(accepted.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.OK);
+        assertThat(held.request().getRequestId()).isEqualTo("good");
+        assertThat(held.request().getSampling().getRepetitionPenalty()).isEqualTo(1.3f);
+        assertThat(worker.held).isEmpty();
     }
 
     @Test

@@ -123,6 +123,11 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
             call.onError(GrpcStatuses.invalidArgument("min_p must be within 0..1"));
             return;
         }
+        // 0 is proto3's unset (no penalty); llama.cpp divides positive logits by it, so it must be a finite positive number
+        if (!(sampling.getRepetitionPenalty() >= 0f && Float.isFinite(sampling.getRepetitionPenalty()))) {
+            call.onError(GrpcStatuses.invalidArgument("repetition_penalty must be a finite number above 0 (0: not set)"));
+            return;
+        }
         if (!load.tryAdmit(engine)) {
             call.onError(GrpcStatuses.resourceExhausted("worker " + properties.workerId() + " is saturated"));
             return;
@@ -211,6 +216,8 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
                 maxTokens, s.getTemperature(), s.getTopP(), s.getTopK(),
                 s.hasSeed() ? OptionalLong.of(s.getSeed()) : OptionalLong.empty(),
                 s.getStopList(), s.getFrequencyPenalty(), s.getPresencePenalty(),
+                // proto3's unset 0 is no penalty, which llama.cpp spells 1
+                s.getRepetitionPenalty() == 0f ? GenerationRequest.NO_REPETITION_PENALTY : s.getRepetitionPenalty(),
                 request.getResumeTokenIdsList().stream().mapToInt(Integer::intValue).toArray(),
                 new GenerationRequest.Constraints(s.getMinP(), s.getLogitBiasMap(), s.getGrammar()),
                 s.getLogprobs() ? s.getTopLogprobs() : GenerationRequest.NO_LOGPROBS);

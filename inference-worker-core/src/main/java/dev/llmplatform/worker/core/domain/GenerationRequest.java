@@ -9,6 +9,8 @@ import java.util.OptionalLong;
  *
  * @param maxTokens      upper bound on generated tokens (always positive: the worker resolves "unbounded" to what the
  *                       context leaves), the resumed ones included
+ * @param repetitionPenalty multiplicative penalty on recently generated tokens' logits (llama.cpp's penalty_repeat):
+ *                       above 0, 1 for none
  * @param resumeTokenIds tokens another worker already generated for this request and the caller already has: they
  *                       are prefilled after the prompt, count as generated, and their text is not sent again
  * @param constraints    what narrows the choice of each token beyond the basic knobs: min-p, logit bias, grammar
@@ -26,12 +28,15 @@ public record GenerationRequest(
         List<String> stop,
         float frequencyPenalty,
         float presencePenalty,
+        float repetitionPenalty,
         int[] resumeTokenIds,
         Constraints constraints,
         int topLogprobs) {
 
     /** No logprobs reported. */
     public static final int NO_LOGPROBS = -1;
+    /** The repetition penalty that changes nothing. */
+    public static final float NO_REPETITION_PENALTY = 1f;
 
     /**
      * @param minP      0 switches min-p off
@@ -62,28 +67,37 @@ public record GenerationRequest(
         if (resumeTokenIds.length > maxTokens) {
             throw new IllegalArgumentException("resuming from " + resumeTokenIds.length + " tokens, more than maxTokens " + maxTokens);
         }
+        if (!(repetitionPenalty > 0f) || Float.isInfinite(repetitionPenalty)) {
+            throw new IllegalArgumentException("repetition_penalty must be a finite number above 0, not " + repetitionPenalty);
+        }
         if (topLogprobs < NO_LOGPROBS || topLogprobs > Logprobs.MAX_TOP) {
             throw new IllegalArgumentException("top_logprobs must be within 0.." + Logprobs.MAX_TOP + ", not " + topLogprobs);
         }
     }
 
-    /** A request that starts from the beginning, with no constraints and no logprobs. */
+    /** A request that starts from the beginning, with no repetition penalty, no constraints and no logprobs. */
     public GenerationRequest(String requestId, int[] promptTokenIds, int maxTokens, float temperature, float topP, int topK,
                              OptionalLong seed, List<String> stop, float frequencyPenalty, float presencePenalty) {
         this(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop, frequencyPenalty, presencePenalty,
-                new int[0], Constraints.NONE, NO_LOGPROBS);
+                NO_REPETITION_PENALTY, new int[0], Constraints.NONE, NO_LOGPROBS);
     }
 
     /** The same request, continuing after {@code tokens} that were already generated for it. */
     public GenerationRequest resumedAfter(int[] tokens) {
         return new GenerationRequest(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop,
-                frequencyPenalty, presencePenalty, tokens, constraints, topLogprobs);
+                frequencyPenalty, presencePenalty, repetitionPenalty, tokens, constraints, topLogprobs);
     }
 
     /** The same request under {@code constraints}, reporting logprobs with {@code topLogprobs} alternatives (-1: none). */
     public GenerationRequest with(Constraints constraints, int topLogprobs) {
         return new GenerationRequest(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop,
-                frequencyPenalty, presencePenalty, resumeTokenIds, constraints, topLogprobs);
+                frequencyPenalty, presencePenalty, repetitionPenalty, resumeTokenIds, constraints, topLogprobs);
+    }
+
+    /** The same request with another repetition penalty (1: none). */
+    public GenerationRequest withRepetitionPenalty(float repetitionPenalty) {
+        return new GenerationRequest(requestId, promptTokenIds, maxTokens, temperature, topP, topK, seed, stop,
+                frequencyPenalty, presencePenalty, repetitionPenalty, resumeTokenIds, constraints, topLogprobs);
     }
 
     public boolean wantsLogprobs() {

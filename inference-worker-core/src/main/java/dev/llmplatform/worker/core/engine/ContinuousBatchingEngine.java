@@ -415,8 +415,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         LlamaSampler.Settings samplerSettings() {
             var constraints = request.constraints();
             return new LlamaSampler.Settings(request.temperature(), request.topP(), request.topK(), constraints.minP(),
-                    request.seed(), request.frequencyPenalty(), request.presencePenalty(), constraints.logitBias(),
-                    constraints.grammar());
+                    request.seed(), request.frequencyPenalty(), request.presencePenalty(), request.repetitionPenalty(),
+                    constraints.logitBias(), constraints.grammar());
         }
     }
 }

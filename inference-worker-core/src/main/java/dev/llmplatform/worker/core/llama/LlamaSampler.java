@@ -9,9 +9,10 @@ import java.util.OptionalLong;
 
 /**
  * One sequence's sampler chain, in llama.cpp's usual order: logit bias, grammar, penalties, top-k, top-p, min-p,
- * temperature, then a seeded random draw; or logit bias, grammar and plain argmax (greedy) when the temperature is 0,
- * which is what makes output deterministic. The grammar comes before every other stage, so that whatever they keep
- * is a token the grammar allows, and the output always matches it.
+ * temperature, then a seeded random draw; or logit bias, grammar, penalties and plain argmax (greedy) when the
+ * temperature is 0, which is what makes output deterministic (the penalties apply to greedy decoding too, as in
+ * llama-server and vLLM). The grammar comes before every other stage, so that whatever they keep is a token the
+ * grammar allows, and the output always matches it.
  * <p>
  * With a seed, the random draw of each generated position comes from its own generator, seeded from (seed,
  * position), rather than from one generator that advances token by token: a generation resumed on another worker
@@ -20,17 +21,30 @@ import java.util.OptionalLong;
  */
 public final class LlamaSampler implements AutoCloseable {
 
-    /** What the caller asked for; 0 (or 1 for top-p) switches a stage off. */
+    /**
+     * What the caller asked for; 0 (or 1 for top-p and the repetition penalty) switches a stage off.
+     *
+     * @param repetitionPenalty llama.cpp's multiplicative penalty_repeat: each recently generated token's logit is
+     *                          divided by it when positive and multiplied by it when negative; above 0, 1 for none
+     */
     public record Settings(float temperature, float topP, int topK, float minP, OptionalLong seed, float frequencyPenalty,
-                           float presencePenalty, Map<Integer, Float> logitBias, String grammar) {
+                           float presencePenalty, float repetitionPenalty, Map<Integer, Float> logitBias, String grammar) {
 
         public Settings {
             logitBias = Map.copyOf(logitBias);
+            if (!(repetitionPenalty > 0f) || Float.isInfinite(repetitionPenalty)) {
+                throw new IllegalArgumentException("repetition_penalty must be a finite number above 0, not " + repetitionPenalty);
+            }
         }
 
-        /** The basic knobs only: no min-p, bias or grammar. */
+        /** The basic knobs only: no repetition penalty, min-p, bias or grammar. */
         public Settings(float temperature, float topP, int topK, OptionalLong seed, float frequencyPenalty, float presencePenalty) {
-            this(temperature, topP, topK, 0f, seed, frequencyPenalty, presencePenalty, Map.of(), "");
+            this(temperature, topP, topK, 0f, seed, frequencyPenalty, presencePenalty, 1f, Map.of(), "");
+        }
+
+        /** Whether any of the three penalties changes a logit. */
+        boolean penalizes() {
+            return frequencyPenalty != 0f || presencePenalty != 0f || repetitionPenalty != 1f;
         }
 
         public boolean greedy() {
@@ -40,7 +54,7 @@ public final class LlamaSampler implements AutoCloseable {
 
     /** LLAMA_DEFAULT_SEED: llama.cpp picks a random seed. */
     private static final int RANDOM_SEED = 0xFFFFFFFF;
-    /** How many recent tokens the frequency and presence penalties look at (llama.cpp's default). */
+    /** How many recent tokens the repetition, frequency and presence penalties look at (llama.cpp's default). */
     private static final int PENALTY_WINDOW = 64;
 
     private final LlamaLibrary library;
@@ -77,13 +91,13 @@ public final class LlamaSampler implements AutoCloseable {
                 }
                 add(grammar);
             }
+            if (settings.penalizes()) {
+                add((MemorySegment) library.samplerInitPenalties.invokeExact(vocabularySize, PENALTY_WINDOW,
+                        settings.repetitionPenalty(), settings.frequencyPenalty(), settings.presencePenalty()));
+            }
             if (settings.greedy()) {
                 add((MemorySegment) library.samplerInitGreedy.invokeExact());
                 return;
-            }
-            if (settings.frequencyPenalty() != 0f || settings.presencePenalty() != 0f) {
-                add((MemorySegment) library.samplerInitPenalties.invokeExact(vocabularySize, PENALTY_WINDOW, 1.0f,
-                        settings.frequencyPenalty(), settings.presencePenalty()));
             }
             if (settings.topK() > 0) {
                 add((MemorySegment) library.samplerInitTopK.invokeExact(settings.topK()));

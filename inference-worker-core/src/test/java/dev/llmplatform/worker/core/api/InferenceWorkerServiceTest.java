@@ -203,6 +203,41 @@ class InferenceWorkerServiceTest {
         assertThat(last.getUsage().getPromptTokens()).isEqualTo(3);
     }
 
+    private String text(WorkerGenerateRequest request) {
+        var text = new StringBuilder();
+        worker.generate(request).forEachRemaining(chunk -> text.append(chunk.getText()));
+        return text.toString();
+    }
+
+    private static WorkerGenerateRequest penalized(float repetitionPenalty) {
+        var request = greedy(PreviousEngine.PROMPT, 24);
+        return request.toBuilder().setSampling(request.getSampling().toBuilder().setRepetitionPenalty(repetitionPenalty)).build();
+    }
+
+    @Test
+    void theRepetitionPenaltyReachesTheSamplerAndItsUnsetZeroMeansNone() throws Exception {
+        registryPromotes(GGUF, Sha256.of(GGUF));
+
+        assertThat(text(penalized(0f))).isEqualTo(PreviousEngine.GREEDY);
+        assertThat(text(penalized(1f))).isEqualTo(PreviousEngine.GREEDY);
+        assertThat(text(penalized(1.5f))).isNotEqualTo(PreviousEngine.GREEDY);
+    }
+
+    @Test
+    void aRepetitionPenaltyBelowZeroOrNotFiniteIsAnInvalidArgumentThatCostsNoSlot() throws Exception {
+        registryPromotes(GGUF, Sha256.of(GGUF));
+
+        for (float bad : new float[] {-1f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> text(penalized(bad))).as("repetition_penalty %s", bad)
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                        assertThat(e.getStatus().getDescription()).contains("repetition_penalty");
+                    });
+        }
+        assertThat(text(penalized(0f))).isEqualTo(PreviousEngine.GREEDY);
+        assertThat(worker.getLoad(GetLoadRequest.getDefaultInstance()).getRunning()).isZero();
+    }
+
     @Test
     void aGenerationResumedFromTheTokenIdsOfItsChunksSendsOnlyTheRestAndCountsTheWholeAnswer() throws Exception {
         registryPromotes(GGUF, Sha256.of(GGUF));
