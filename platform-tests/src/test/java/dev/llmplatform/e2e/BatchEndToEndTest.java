@@ -74,7 +74,8 @@ class BatchEndToEndTest {
         }
     }
 
-    private static String chatLine(String customId, String prompt) {
+    /** A batch line asking the default model for a short greedy chat answer (the other batch tests use it too). */
+    static String chatLine(String customId, String prompt) {
         return """
                 {"custom_id": "%s", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "%s", \
                 "messages": [{"role": "user", "content": "%s"}], "max_tokens": 6, "temperature": 0}}"""

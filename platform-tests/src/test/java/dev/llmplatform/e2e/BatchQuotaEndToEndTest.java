@@ -59,19 +59,13 @@ class BatchQuotaEndToEndTest {
         }
     }
 
-    private static String chatLine(String customId, String prompt) {
-        return """
-                {"custom_id": "%s", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "%s", \
-                "messages": [{"role": "user", "content": "%s"}], "max_tokens": 6, "temperature": 0}}"""
-                .formatted(customId, LocalPlatform.MODEL, prompt);
-    }
-
     @Test
     void firstBatchRunsAndTheNextCreateIsRefusedOnceTheBudgetIsUsed() throws Exception {
         Path file = Files.createTempFile("batch-input", ".jsonl");
         FileObject input;
         try {
-            Files.writeString(file, chatLine("genesis", "In the beginning") + "\n" + chatLine("john", "In the beginning was the Word") + "\n");
+            Files.writeString(file, BatchEndToEndTest.chatLine("genesis", "In the beginning") + "\n"
+                    + BatchEndToEndTest.chatLine("john", "In the beginning was the Word") + "\n");
             input = client.files().create(FileCreateParams.builder().file(file).purpose(FilePurpose.BATCH).build());
         } finally {
             Files.deleteIfExists(file);

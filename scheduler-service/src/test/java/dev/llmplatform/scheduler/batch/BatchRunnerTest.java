@@ -71,8 +71,12 @@ class BatchRunnerTest {
     }
 
     private static BatchRunnerProperties properties(String plan) {
+        return properties(plan, Duration.ofMinutes(1));
+    }
+
+    private static BatchRunnerProperties properties(String plan, Duration replanInterval) {
         return new BatchRunnerProperties(true, "runner-1", Duration.ofSeconds(3), Duration.ofMillis(50), 2, -1000,
-                Duration.ofMillis(20), Duration.ofSeconds(10), plan, Duration.ofMinutes(1), 0.8);
+                Duration.ofMillis(20), Duration.ofSeconds(10), plan, replanInterval, 0.8);
     }
 
     /** A runner whose planning always answers {@code plan}, and keeps what it was asked. */
@@ -128,9 +132,7 @@ class BatchRunnerTest {
         registry.script(lines(12), Set.of());
         var asked = new ConcurrentLinkedQueue<BatchPlanning.Request>();
         runner = new BatchRunner(BatchStoreGrpc.newBlockingStub(channel), new SchedulerLineExecutor(channel, Duration.ofSeconds(10)),
-                new BatchRunnerProperties(true, "runner-1", Duration.ofSeconds(3), Duration.ofMillis(50), 2, -1000,
-                        Duration.ofMillis(20), Duration.ofSeconds(10), "energy-first", Duration.ZERO, 0.8),
-                request -> {
+                properties("energy-first", Duration.ZERO), request -> {
                     asked.add(request);
                     return Optional.of(new LinePlan("energy-first", "tiny", request.lines(), Map.of("cpu-0", 0.75, "gpu-0", 0.25),
                             1, 1, 1, 3600));
