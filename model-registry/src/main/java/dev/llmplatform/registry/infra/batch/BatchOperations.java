@@ -134,7 +134,7 @@ public class BatchOperations {
         }
         Instant now = now();
         var batch = new StoredBatch("batch_" + randomId(), owner, endpoint, inputFileId, completionWindow, BatchStatus.VALIDATING,
-                input.lineCount(), 0, 0, Optional.empty(), Optional.empty(), List.of(), Map.copyOf(metadata), now, now.plus(window),
+                input.lineCount(), 0, 0, Optional.empty(), Optional.empty(), List.of(), java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata)), now, now.plus(window),
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), 0, 0, BatchEnergy.NONE, tokenBudgetPerDay);
         repository.insertBatch(batch);
