@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 MODEL="${1:-$("$ROOT/tools/bench/bench-model.sh")}"
-NATIVES="$ROOT/.platform/native/llama-cpu/$(sed -n 's/^version=//p' "$ROOT/tools/llama/llama-cpu.lock")"
+source "$ROOT/tools/bench/llama-natives.sh"   # NATIVES: the host build where there is one (LLAMA_BUILD=prebuilt|host)
 if [[ "${SKIP_BUILD:-false}" != true || ! -f "$ROOT/bench/target/classpath.txt" ]]; then
   (cd "$ROOT" && ./mvnw -B -q -pl bench,inference-cpu-service -am package -DskipTests)
 fi

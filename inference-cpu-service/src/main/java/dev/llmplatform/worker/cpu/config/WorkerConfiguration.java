@@ -12,10 +12,13 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class WorkerConfiguration {
 
-    /** This worker computes on the processor, with llama.cpp's CPU build from worker.native-dir. */
+    /**
+     * This worker computes on the processor, with llama.cpp's CPU build from worker.native-dir, or the build made on
+     * this host in worker.host-build-dir when there is one for this processor.
+     */
     @Bean
     CpuDevice cpuDevice(WorkerProperties properties) {
-        return new CpuDevice(properties.nativeDir());
+        return new CpuDevice(properties.nativeDir(), properties.hostBuildDir());
     }
 
     /** Part of readiness ("models" in application.yml): a worker without a loaded model must get no traffic. */

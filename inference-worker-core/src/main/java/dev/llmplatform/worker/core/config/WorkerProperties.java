@@ -14,6 +14,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param registryTarget    gRPC target of the model registry, whose production artifacts this worker follows
  * @param nativeDir         folder holding the llama.cpp build (filled at build time by tools/llama/fetch-llama.sh);
  *                          relative paths resolve against the working directory, the repository root when launched locally
+ * @param hostBuildDir      folder of a llama.cpp build made on this host for its processor
+ *                          (tools/llama/build-llama-native.sh); the CPU worker uses it instead of native-dir when it
+ *                          was made on a processor with this one's flags (faster batches), and ignores it otherwise
  * @param gpuLayers         layers offloaded to a GPU; -1 means all of them (ignored on the CPU back end)
  * @param slots             sequences decoded together in one batch (continuous batching)
  * @param contextPerSlot    tokens of KV cache each sequence may use (prompt plus output), capped by the model's own
@@ -34,6 +37,7 @@ public record WorkerProperties(
         @DefaultValue("worker-0") String workerId,
         @DefaultValue("static://127.0.0.1:9091") String registryTarget,
         @DefaultValue(".platform/native/llama-cpu/3.22.1") Path nativeDir,
+        @DefaultValue(".platform/native/llama-cpu-native/3.22.1") Path hostBuildDir,
         @DefaultValue("-1") int gpuLayers,
         @DefaultValue("8") int slots,
         @DefaultValue("512") int contextPerSlot,
