@@ -8,7 +8,7 @@
 #     LOCK: tools/llama/llama-cpu-source.lock (package=, version=, sha256=, bundle=, dir=)
 #     --optional: where a tool is missing, say so and succeed (the module's build; the worker keeps the prebuilt)
 # The source comes from the npm registry (node-llama-cpp ships it as a git bundle) and is checked against the lock's
-# SHA-256; nothing is downloaded at run time. Needs npm, git, cmake and a C++ compiler; about 5 minutes on 2 cores.
+# SHA-256; nothing is downloaded at run time. Needs npm, git, cmake and a C++ compiler; about 3 minutes on 2 cores.
 # Skips when DEST already holds a build of this source for this host's processor flags. Never for images: a build
 # for one host's processor may not run on another's (the Dockerfiles keep the prebuilt back ends).
 set -euo pipefail
@@ -60,7 +60,7 @@ fi
 tar -xzf "$tarball" -C "$work" "$bundle"
 git clone --quiet "$work/$bundle" "$work/src" 2>/dev/null
 
-echo "Building llama.cpp for this host (GGML_NATIVE; about 5 minutes on 2 cores) ..."
+echo "Building llama.cpp for this host (GGML_NATIVE; about 3 minutes on 2 cores) ..."
 # libllama, libggml, libggml-base and libggml-cpu, found through RUNPATH $ORIGIN. Unlike the prebuilt, the CPU back end
 # is linked in rather than loaded by ggml (GGML_NATIVE rules out GGML_BACKEND_DL). No OpenMP (ggml's own thread pool,
 # as the prebuilt's), no network code.

@@ -12,6 +12,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param limits            bounds on the work one call may ask for, checked before any work starts
  * @param registryStateFile where the registry's last known state is kept, so that the service restarted while the
  *                          registry is down loads the tokenizers it had; none when unset
+ * @param vocabularyDir     where each model's vocabulary-only copy is written (its tokenizer metadata without the
+ *                          weights, a few MB), which llama.cpp opens instead of the model; the JVM's temporary folder
+ *                          when unset
  */
 @ConfigurationProperties("tokenizer")
 public record TokenizerProperties(
@@ -19,7 +22,13 @@ public record TokenizerProperties(
         @DefaultValue("2s") Duration loadRetryInterval,
         @DefaultValue("1000000") int maxTextChars,
         @DefaultValue Limits limits,
-        Path registryStateFile) {
+        Path registryStateFile,
+        Path vocabularyDir) {
+
+    /** {@link #vocabularyDir()}, or a folder under the JVM's temporary folder when unset. */
+    public Path vocabularies() {
+        return vocabularyDir != null ? vocabularyDir : Path.of(System.getProperty("java.io.tmpdir"), "tokenizer-vocabularies");
+    }
 
     /**
      * Beyond these a call is INVALID_ARGUMENT, so that one request cannot keep the tokenizer busy for long.

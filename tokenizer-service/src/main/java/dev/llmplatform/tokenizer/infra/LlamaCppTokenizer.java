@@ -42,7 +42,16 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
     /** Whether the model's chat template reads the tools itself. */
     private final boolean templateTakesTools;
 
+    /** Opens the vocabulary of {@code gguf} through a vocabulary-only copy in the JVM's temporary folder. */
     public LlamaCppTokenizer(String modelId, Path gguf) throws IOException {
+        this(modelId, gguf, Path.of(System.getProperty("java.io.tmpdir"), "tokenizer-vocabularies"));
+    }
+
+    /**
+     * @param vocabularyDir where the vocabulary-only copy of {@code gguf} ({@link VocabularyFile}) is written, once:
+     *                      llama.cpp opens that copy, so the model's weights are never mapped
+     */
+    public LlamaCppTokenizer(String modelId, Path gguf, Path vocabularyDir) throws IOException {
         GgufMetadata metadata = GgufMetadata.read(gguf);
         this.modelId = modelId;
         // llama.cpp's own default for SentencePiece ("llama") vocabularies is to add BOS.
@@ -52,7 +61,7 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
         this.templateTakesTools = metadata.string("tokenizer.chat_template").orElse("").contains("tools");
         this.vocabularySize = metadata.values().get("tokenizer.ggml.tokens") instanceof GgufMetadata.ArrayLength a ? (int) a.length() : 0;
         this.model = new LlamaModel(new ModelParameters()
-                .setModel(gguf.toString())
+                .setModel(VocabularyFile.of(gguf, vocabularyDir).toString())
                 .setCtxSize(256)
                 .setParallel(1)
                 .setThreads(1)

@@ -79,7 +79,7 @@ public class TokenizerLoader implements AutoCloseable {
         try {
             // a file the worker would refuse (checksum mismatch) is refused here too: the served version's tokenizer stays
             Path file = cache.fetch(artifact.get());
-            tokenizers.put(new LlamaCppTokenizer(modelId, file));
+            tokenizers.put(new LlamaCppTokenizer(modelId, file, properties.vocabularies()));
             loadedFrom.put(modelId, source);
             log.info("Loaded the tokenizer of {} version {} from {}", modelId, artifact.get().getVersion(), artifact.get().getUri());
         } catch (IOException | RuntimeException e) {

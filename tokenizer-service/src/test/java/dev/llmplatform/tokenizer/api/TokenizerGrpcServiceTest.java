@@ -50,7 +50,7 @@ class TokenizerGrpcServiceTest {
         tokenizers.put(new LlamaCppTokenizer(MODEL, GGUF));
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(new TokenizerGrpcService(tokenizers, new TokenizerProperties("static://unused", Duration.ofSeconds(1), 10_000,
-                        new TokenizerProperties.Limits(4096, 2_000_000, 1_000_000), null),
+                        new TokenizerProperties.Limits(4096, 2_000_000, 1_000_000), null, null),
                         new TokenCache(new TokenCacheProperties(1_000_000, Duration.ofMinutes(1)), new SimpleMeterRegistry()),
                         new SimpleMeterRegistry()))
                 .build().start();
@@ -122,7 +122,7 @@ class TokenizerGrpcServiceTest {
     @Test
     void beforeItsFirstTokenizerIsLoadedEveryModelIsUnavailableWithARetryHintNotNotFound() {
         var empty = new TokenizerGrpcService(new Tokenizers(), new TokenizerProperties("static://unused", Duration.ofSeconds(1), 10_000,
-                new TokenizerProperties.Limits(4096, 2_000_000, 1_000_000), null),
+                new TokenizerProperties.Limits(4096, 2_000_000, 1_000_000), null, null),
                 new TokenCache(new TokenCacheProperties(1_000_000, Duration.ofMinutes(1)), new SimpleMeterRegistry()), new SimpleMeterRegistry());
         var observed = new java.util.concurrent.CompletableFuture<Throwable>();
         empty.tokenize(TokenizeRequest.newBuilder().setModel(MODEL).setText("x").build(), new io.grpc.stub.StreamObserver<>() {

@@ -131,7 +131,7 @@ class TokenizerLimitsTest {
     @Test
     void stopsTokenizingOnceTheOutputPassesTheTokenLimit() throws Exception {
         var small = new TokenizerGrpcService(tokenizers,
-                new TokenizerProperties("static://unused", Duration.ofSeconds(1), 2_000_000, new TokenizerProperties.Limits(4096, 2_000_000, 1_000), null),
+                new TokenizerProperties("static://unused", Duration.ofSeconds(1), 2_000_000, new TokenizerProperties.Limits(4096, 2_000_000, 1_000), null, null),
                 new TokenCache(new TokenCacheProperties(1_000_000, Duration.ofMinutes(1)), new SimpleMeterRegistry()), new SimpleMeterRegistry());
         Server limited = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(small).build().start();
         ManagedChannel toLimited = NettyChannelBuilder.forAddress("127.0.0.1", limited.getPort()).usePlaintext().build();
