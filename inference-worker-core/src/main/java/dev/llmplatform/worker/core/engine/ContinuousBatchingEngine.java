@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *   <li>lets finished and cancelled sequences leave, freeing their KV cells (llama_memory_seq_rm) and ids.</li>
  * </ol>
  * So new requests join a running batch at the next step instead of waiting for it to drain. While sequences decode,
- * a step takes only a chunk of prompt tokens, sized so that the step lasts about 1.5 decode steps (chunked,
+ * a step takes only a chunk of prompt tokens, sized so that the step lasts about 1.9 decode steps (chunked,
  * stall-free prefill).
  * <p>
  * Prefix reuse: a sequence that leaves keeps its KV cells, parked on its sequence id ({@link PrefixSlots}). A new
@@ -70,7 +70,11 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private volatile long cachedTokens;
     private volatile double decodeTokensPerSecond;
     private volatile double prefillTokensPerSecond;
-    private double decodeStepNanos;
+    /**
+     * Smoothed time of a pure decode step by how many sequences it decoded: a mixed step is weighed against a decode
+     * step of its own batch, not against one measured when fewer or more sequences ran.
+     */
+    private final double[] decodeStepNanos;
     private int prefillChunk = 4;
     private volatile long reusedPromptTokens;
     private volatile long[] cachedPrefixKeys = new long[0];
@@ -82,6 +86,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         this.batchTokens = Math.max(batchTokens, slots);
         this.listener = listener;
         this.slots = new PrefixSlots(slots);
+        this.decodeStepNanos = new double[slots + 1];
         loop = Thread.ofPlatform().name("decode-" + modelId).daemon(true).start(this::run);
     }
 
@@ -208,7 +213,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             }
         }
         // stall-free prefill: while sequences decode, a step takes only a chunk of prompt tokens, sized so that the step
-        // lasts about 1.5 decode steps, so a long prompt arriving slows running streams by about half a step per token
+        // lasts about 1.9 decode steps, so a long prompt arriving slows running streams by under a step per token
         // rather than stalling them for whole batches of prefill
         int room = decodeTokens > 0 ? Math.min(batch.capacity(), decodeTokens + prefillChunk()) : batch.capacity();
         for (Sequence s : active) {
@@ -263,17 +268,41 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     }
 
     /**
-     * Keeps a step that mixes decoding with a prompt chunk at about 1.5 decode steps: the chunk shrinks fast when a
-     * step took longer than 1.7 and grows slowly below 1.3. A measured rate would do the same only roughly: a
+     * Keeps a step that mixes decoding with a prompt chunk at about 1.9 decode steps: the chunk shrinks fast when a
+     * step took longer than 2.1 and grows slowly below 1.7. Under 2: the streams' gaps stay within twice their
+     * decode step. Not much under: when requests keep arriving, their prompts must go in about as fast as answers
+     * come out (as many prompt tokens per step as decoding ones, for prompts as long as answers), or slots wait
+     * half-prefilled and the batch shrinks; at 1.5 a served run of 8 streams on the 214M model reached 0.30x
+     * llama-server's tokens/s with 10 s to the first token. A measured rate would do the same only roughly: a
      * chunk's cost grows with the context it attends to, and small chunks prefill slower than whole batches.
      */
-    private void steer(long mixedStepNanos) {
-        double ratio = mixedStepNanos / decodeStepNanos;
-        if (ratio > 1.7) {
+    private void steer(long mixedStepNanos, int decodeTokens) {
+        double decodeStep = decodeStepOf(decodeTokens);
+        if (decodeStep <= 0) {
+            return;
+        }
+        double ratio = mixedStepNanos / decodeStep;
+        if (ratio > 2.1) {
             prefillChunk = Math.max(MIN_PREFILL_CHUNK, (int) (prefillChunk * 0.6));
-        } else if (ratio < 1.3) {
+        } else if (ratio < 1.7) {
             prefillChunk = Math.min(batchTokens, prefillChunk + Math.max(1, prefillChunk / 8));
         }
+    }
+
+    /** A pure decode step of {@code sequences} sequences as measured, else of the nearest size measured; 0 before any. */
+    private double decodeStepOf(int sequences) {
+        int size = Math.min(sequences, slotCount);
+        if (decodeStepNanos[size] > 0) {
+            return decodeStepNanos[size];
+        }
+        for (int d = 1; d <= slotCount; d++) {
+            for (int other : new int[] {size - d, size + d}) {
+                if (other >= 1 && other <= slotCount && decodeStepNanos[other] > 0) {
+                    return decodeStepNanos[other];
+                }
+            }
+        }
+        return 0;
     }
 
     private void record(int prefillTokens, int decodeTokens, long nanos) {
@@ -283,9 +312,9 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         listener.onStep(running, prefillTokens, decodeTokens, nanos);
         if (decodeTokens > 0 && prefillTokens == 0) {
             decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
-            decodeStepNanos = smooth(decodeStepNanos, nanos);
-        } else if (decodeTokens > 0 && decodeStepNanos > 0) {
-            steer(nanos);
+            decodeStepNanos[Math.min(decodeTokens, slotCount)] = smooth(decodeStepNanos[Math.min(decodeTokens, slotCount)], nanos);
+        } else if (decodeTokens > 0) {
+            steer(nanos, decodeTokens);
         }
         if (prefillTokens > 0) {
             prefillTokensPerSecond = smooth(prefillTokensPerSecond, prefillTokens * 1e9 / nanos);
