@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decode throughput of the GPU worker's engine (the same ContinuousBatchingEngine the service runs) at 1 and 8
@@ -38,7 +39,7 @@ public final class DecodeBench {
         for (int batch : new int[] {1, 2, 4, 8}) {
             var context = new LlamaContext(library, gguf, new LlamaContext.Settings(-1, batch, tokens + 64, 512, threads));
             int[] prompt = context.tokenize(promptText);
-            var inDecode = new java.util.concurrent.atomic.AtomicLong();
+            var inDecode = new AtomicLong();
             var engine = new ContinuousBatchingEngine("bench", context, batch, 512, (s, p, d, n) -> inDecode.addAndGet(n));
             try {
                 run(engine, prompt, batch, tokens); // warm-up: CUDA graphs, kernels, allocations, the JIT

@@ -1,14 +1,18 @@
 package dev.llmplatform.commons.gguf;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -29,7 +33,27 @@ public record GgufMetadata(int version, long tensorCount, Map<String, Object> va
     }
 
     public static GgufMetadata read(InputStream raw) throws IOException {
-        var in = new LittleEndianInput(new DataInputStream(raw));
+        return parse(raw, null);
+    }
+
+    /**
+     * One key/value pair of the metadata, with its bytes as the file holds them (key, type and value), so that it can
+     * be copied into another GGUF as it is.
+     */
+    public record Entry(String key, Object value, byte[] encoded) {
+    }
+
+    /** The metadata's pairs in file order, each with its encoded bytes. */
+    public static List<Entry> entries(InputStream raw) throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        parse(raw, entries);
+        return entries;
+    }
+
+    /** Reads the header; also adds each pair with its bytes to {@code entries} unless it is null. */
+    private static GgufMetadata parse(InputStream raw, List<Entry> entries) throws IOException {
+        var recording = new RecordingInput(raw);
+        var in = new LittleEndianInput(new DataInputStream(recording));
         if (in.int32() != MAGIC) {
             throw new IOException("not a GGUF file (bad magic)");
         }
@@ -44,9 +68,14 @@ public record GgufMetadata(int version, long tensorCount, Map<String, Object> va
         }
         Map<String, Object> values = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
+            recording.record(entries != null);
             String key = in.string();
             int type = in.int32();
-            values.put(key, in.value(type));
+            Object value = in.value(type);
+            values.put(key, value);
+            if (entries != null) {
+                entries.add(new Entry(key, value, recording.take()));
+            }
         }
         return new GgufMetadata(version, tensorCount, Collections.unmodifiableMap(values));
     }
@@ -78,6 +107,45 @@ public record GgufMetadata(int version, long tensorCount, Map<String, Object> va
 
     /** The length of an array value, which is all that is kept of arrays. */
     public record ArrayLength(int elementType, long length) {
+    }
+
+    /** Keeps a copy of the bytes read while recording. */
+    private static final class RecordingInput extends FilterInputStream {
+        private final ByteArrayOutputStream recorded = new ByteArrayOutputStream();
+        private boolean recording;
+
+        RecordingInput(InputStream in) {
+            super(in);
+        }
+
+        void record(boolean on) {
+            recording = on;
+            recorded.reset();
+        }
+
+        byte[] take() {
+            byte[] bytes = recorded.toByteArray();
+            recorded.reset();
+            return bytes;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (recording && b >= 0) {
+                recorded.write(b);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (recording && n > 0) {
+                recorded.write(b, off, n);
+            }
+            return n;
+        }
     }
 
     private record LittleEndianInput(DataInputStream in) {

@@ -33,6 +33,23 @@ class GgufMetadataTest {
     }
 
     @Test
+    void entriesCarryEachPairsBytesAsTheFileHoldsThem() throws IOException {
+        byte[] tokens = arrayOfStrings("a", "b", "c");
+        var file = new GgufBytes()
+                .header(3, 2)
+                .kv("general.architecture", 8, s("llama"))
+                .kv("tokenizer.ggml.tokens", 9, tokens)
+                .bytes();
+
+        var entries = GgufMetadata.entries(new ByteArrayInputStream(file));
+
+        assertThat(entries).extracting(GgufMetadata.Entry::key).containsExactly("general.architecture", "tokenizer.ggml.tokens");
+        assertThat(entries.get(1).value()).isEqualTo(new GgufMetadata.ArrayLength(8, 3));
+        assertThat(entries.get(0).encoded()).isEqualTo(new GgufBytes().kv("general.architecture", 8, s("llama")).bytes());
+        assertThat(entries.get(1).encoded()).isEqualTo(new GgufBytes().kv("tokenizer.ggml.tokens", 9, tokens).bytes());
+    }
+
+    @Test
     void rejectsAFileThatIsNotGguf() {
         byte[] notGguf = "PK\3\4 definitely a zip".getBytes(StandardCharsets.US_ASCII);
         assertThatThrownBy(() -> GgufMetadata.read(new ByteArrayInputStream(notGguf)))

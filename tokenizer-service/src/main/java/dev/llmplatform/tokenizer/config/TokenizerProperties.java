@@ -25,9 +25,12 @@ public record TokenizerProperties(
         Path registryStateFile,
         Path vocabularyDir) {
 
-    /** {@link #vocabularyDir()}, or a folder under the JVM's temporary folder when unset. */
+    /** Where vocabulary-only copies go when {@code tokenizer.vocabulary-dir} is unset. */
+    public static final Path DEFAULT_VOCABULARY_DIR = Path.of(System.getProperty("java.io.tmpdir"), "tokenizer-vocabularies");
+
+    /** {@link #vocabularyDir()}, or {@link #DEFAULT_VOCABULARY_DIR} when unset. */
     public Path vocabularies() {
-        return vocabularyDir != null ? vocabularyDir : Path.of(System.getProperty("java.io.tmpdir"), "tokenizer-vocabularies");
+        return vocabularyDir != null ? vocabularyDir : DEFAULT_VOCABULARY_DIR;
     }
 
     /**

@@ -5,6 +5,7 @@ import de.kherud.llama.ModelParameters;
 import de.kherud.llama.TokenizerAccess;
 import de.kherud.llama.args.LogFormat;
 import dev.llmplatform.commons.gguf.GgufMetadata;
+import dev.llmplatform.tokenizer.config.TokenizerProperties;
 import dev.llmplatform.tokenizer.domain.ModelTokenizer;
 import dev.llmplatform.tokenizer.domain.PiecewiseEncoding;
 import dev.llmplatform.tokenizer.domain.Progress;
@@ -44,7 +45,7 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
 
     /** Opens the vocabulary of {@code gguf} through a vocabulary-only copy in the JVM's temporary folder. */
     public LlamaCppTokenizer(String modelId, Path gguf) throws IOException {
-        this(modelId, gguf, Path.of(System.getProperty("java.io.tmpdir"), "tokenizer-vocabularies"));
+        this(modelId, gguf, TokenizerProperties.DEFAULT_VOCABULARY_DIR);
     }
 
     /**
@@ -52,7 +53,9 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
      *                      llama.cpp opens that copy, so the model's weights are never mapped
      */
     public LlamaCppTokenizer(String modelId, Path gguf, Path vocabularyDir) throws IOException {
-        GgufMetadata metadata = GgufMetadata.read(gguf);
+        Path vocabulary = VocabularyFile.of(gguf, vocabularyDir);
+        // the copy holds the source's tokenizer metadata: reading it is cheaper than reading the model's header again
+        GgufMetadata metadata = GgufMetadata.read(vocabulary);
         this.modelId = modelId;
         // llama.cpp's own default for SentencePiece ("llama") vocabularies is to add BOS.
         this.addBos = metadata.bool("tokenizer.ggml.add_bos_token")
@@ -61,7 +64,7 @@ public final class LlamaCppTokenizer implements ModelTokenizer {
         this.templateTakesTools = metadata.string("tokenizer.chat_template").orElse("").contains("tools");
         this.vocabularySize = metadata.values().get("tokenizer.ggml.tokens") instanceof GgufMetadata.ArrayLength a ? (int) a.length() : 0;
         this.model = new LlamaModel(new ModelParameters()
-                .setModel(VocabularyFile.of(gguf, vocabularyDir).toString())
+                .setModel(vocabulary.toString())
                 .setCtxSize(256)
                 .setParallel(1)
                 .setThreads(1)

@@ -1,9 +1,8 @@
 package dev.llmplatform.tokenizer.infra;
 
+import dev.llmplatform.commons.gguf.GgufMetadata;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,14 +32,10 @@ import java.util.List;
 final class VocabularyFile {
 
     static final int WIDTH = 16;
-    private static final int MAGIC = 0x46554747; // "GGUF" read little-endian
     private static final int ALIGNMENT = 32;
-    private static final int MAX_STRING_BYTES = 16 << 20;
-    private static final long MAX_ARRAY_ELEMENTS = 1L << 26;
     private static final int TYPE_UINT32 = 4;
     private static final int TYPE_FLOAT32 = 6;
     private static final int TYPE_STRING = 8;
-    private static final int TYPE_ARRAY = 9;
     private static final int GGML_TYPE_F32 = 0;
 
     private VocabularyFile() {
@@ -79,35 +74,14 @@ final class VocabularyFile {
 
     /** Copies the tokenizer's metadata of the GGUF in {@code in} and writes the stand-in network after it. */
     static void write(InputStream in, OutputStream out) throws IOException {
-        var source = new LittleEndianInput(in);
-        if (source.int32() != MAGIC) {
-            throw new IOException("not a GGUF file");
-        }
-        int version = source.int32();
-        if (version < 2) {
-            throw new IOException("GGUF version " + version + " is not supported");
-        }
-        source.int64(); // tensor count: none of the tensors is copied
-        long kvCount = source.int64();
-        List<byte[]> kept = new ArrayList<>();
+        List<GgufMetadata.Entry> kept = new ArrayList<>();
         long vocabularySize = -1;
-        for (long i = 0; i < kvCount; i++) {
-            source.startRecording();
-            String key = source.string();
-            int type = source.int32();
-            if (key.equals("tokenizer.ggml.tokens")) {
-                if (type != TYPE_ARRAY) {
-                    throw new IOException("tokenizer.ggml.tokens is not an array");
-                }
-                source.int32();
-                vocabularySize = source.int64();
-                skipElements(source, TYPE_STRING, vocabularySize);
-            } else {
-                skipValue(source, type);
+        for (GgufMetadata.Entry entry : GgufMetadata.entries(in)) {
+            if (entry.key().equals("tokenizer.ggml.tokens") && entry.value() instanceof GgufMetadata.ArrayLength tokens) {
+                vocabularySize = tokens.length();
             }
-            byte[] pair = source.stopRecording();
-            if (key.startsWith("tokenizer.") || key.equals("general.name")) {
-                kept.add(pair);
+            if (entry.key().startsWith("tokenizer.") || entry.key().equals("general.name")) {
+                kept.add(entry);
             }
         }
         if (vocabularySize <= 0) {
@@ -116,7 +90,7 @@ final class VocabularyFile {
 
         var target = new LittleEndianOutput(out);
         List<Tensor> tensors = standInTensors(vocabularySize);
-        target.int32(MAGIC);
+        target.int32(0x46554747); // "GGUF" read little-endian
         target.int32(3);
         target.int64(tensors.size());
         target.int64(kept.size() + 9L);
@@ -129,8 +103,8 @@ final class VocabularyFile {
         target.uint32Kv("llama.attention.head_count_kv", 1);
         target.uint32Kv("llama.rope.dimension_count", WIDTH);
         target.float32Kv("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-        for (byte[] pair : kept) {
-            target.bytes(pair);
+        for (GgufMetadata.Entry entry : kept) {
+            target.bytes(entry.encoded());
         }
         long offset = 0;
         for (Tensor t : tensors) {
@@ -177,97 +151,6 @@ final class VocabularyFile {
         return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
     }
 
-    private static void skipValue(LittleEndianInput in, int type) throws IOException {
-        if (type == TYPE_ARRAY) {
-            int elementType = in.int32();
-            long count = in.int64();
-            skipElements(in, elementType, count);
-        } else if (type == TYPE_STRING) {
-            in.string();
-        } else {
-            in.skip(scalarBytes(type));
-        }
-    }
-
-    private static void skipElements(LittleEndianInput in, int elementType, long count) throws IOException {
-        if (count < 0 || count > MAX_ARRAY_ELEMENTS) {
-            throw new IOException("a GGUF array of " + count + " elements");
-        }
-        if (elementType == TYPE_STRING) {
-            for (long i = 0; i < count; i++) {
-                in.string();
-            }
-        } else if (elementType == TYPE_ARRAY) {
-            throw new IOException("nested GGUF arrays are not supported");
-        } else {
-            in.skip(scalarBytes(elementType) * count);
-        }
-    }
-
-    private static int scalarBytes(int type) throws IOException {
-        return switch (type) {
-            case 0, 1, 7 -> 1;
-            case 2, 3 -> 2;
-            case 4, 5, 6 -> 4;
-            case 10, 11, 12 -> 8;
-            default -> throw new IOException("unknown GGUF value type " + type);
-        };
-    }
-
-    /** Reads little-endian GGUF values, and can record the bytes it read. */
-    private static final class LittleEndianInput {
-        private final DataInputStream in;
-        private final ByteBuffer scratch = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        private ByteArrayOutputStream recording;
-
-        LittleEndianInput(InputStream in) {
-            this.in = new DataInputStream(in);
-        }
-
-        void startRecording() {
-            recording = new ByteArrayOutputStream();
-        }
-
-        byte[] stopRecording() {
-            byte[] bytes = recording.toByteArray();
-            recording = null;
-            return bytes;
-        }
-
-        private byte[] read(int n) throws IOException {
-            byte[] bytes = new byte[n];
-            in.readFully(bytes);
-            if (recording != null) {
-                recording.write(bytes);
-            }
-            return bytes;
-        }
-
-        int int32() throws IOException {
-            return scratch.clear().put(read(4)).flip().getInt();
-        }
-
-        long int64() throws IOException {
-            return scratch.clear().put(read(8)).flip().getLong();
-        }
-
-        String string() throws IOException {
-            long length = int64();
-            if (length < 0 || length > MAX_STRING_BYTES) {
-                throw new IOException("a GGUF string of " + length + " bytes");
-            }
-            return new String(read((int) length), StandardCharsets.UTF_8);
-        }
-
-        void skip(long n) throws IOException {
-            while (n > 0) {
-                int chunk = (int) Math.min(n, 1 << 16);
-                read(chunk);
-                n -= chunk;
-            }
-        }
-    }
-
     /** Writes little-endian GGUF values and counts the bytes. */
     private static final class LittleEndianOutput {
         private final OutputStream out;
@@ -289,18 +172,14 @@ final class VocabularyFile {
 
         void int32(int value) throws IOException {
             scratch.clear().putInt(value);
-            bytes(slice(4));
+            out.write(scratch.array(), 0, 4);
+            written += 4;
         }
 
         void int64(long value) throws IOException {
             scratch.clear().putLong(value);
-            bytes(slice(8));
-        }
-
-        private byte[] slice(int n) {
-            byte[] bytes = new byte[n];
-            System.arraycopy(scratch.array(), 0, bytes, 0, n);
-            return bytes;
+            out.write(scratch.array(), 0, 8);
+            written += 8;
         }
 
         void string(String value) throws IOException {

@@ -292,14 +292,12 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     /** A pure decode step of {@code sequences} sequences as measured, else of the nearest size measured; 0 before any. */
     private double decodeStepOf(int sequences) {
         int size = Math.min(sequences, slotCount);
-        if (decodeStepNanos[size] > 0) {
-            return decodeStepNanos[size];
-        }
-        for (int d = 1; d <= slotCount; d++) {
-            for (int other : new int[] {size - d, size + d}) {
-                if (other >= 1 && other <= slotCount && decodeStepNanos[other] > 0) {
-                    return decodeStepNanos[other];
-                }
+        for (int d = 0; d <= slotCount; d++) {
+            if (size - d >= 1 && decodeStepNanos[size - d] > 0) {
+                return decodeStepNanos[size - d];
+            }
+            if (size + d <= slotCount && decodeStepNanos[size + d] > 0) {
+                return decodeStepNanos[size + d];
             }
         }
         return 0;
@@ -312,7 +310,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         listener.onStep(running, prefillTokens, decodeTokens, nanos);
         if (decodeTokens > 0 && prefillTokens == 0) {
             decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
-            decodeStepNanos[Math.min(decodeTokens, slotCount)] = smooth(decodeStepNanos[Math.min(decodeTokens, slotCount)], nanos);
+            int size = Math.min(decodeTokens, slotCount);
+            decodeStepNanos[size] = smooth(decodeStepNanos[size], nanos);
         } else if (decodeTokens > 0) {
             steer(nanos, decodeTokens);
         }
