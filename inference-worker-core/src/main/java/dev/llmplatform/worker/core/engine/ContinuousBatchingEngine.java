@@ -43,6 +43,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
 
     private static final Logger log = LoggerFactory.getLogger(ContinuousBatchingEngine.class);
     private static final double SMOOTHING = 0.2;
+    /** How long a step that mixes decoding with a prompt chunk may take, in decode steps of the same batch. */
+    private static final double MIXED_STEP_TARGET = 1.9;
     /**
      * The fewest prompt tokens a step takes while others decode. One: where compute bounds the step (a CPU), each
      * prompt token costs about what a decoding one does, so a chunk the size of the decode batch already doubles it.
@@ -76,6 +78,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
      */
     private final double[] decodeStepNanos;
     private int prefillChunk = 4;
+    /** Smoothed time a prompt token added to a step that also decoded. */
+    private double promptTokenNanos;
     private volatile long reusedPromptTokens;
     private volatile long[] cachedPrefixKeys = new long[0];
 
@@ -268,25 +272,25 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     }
 
     /**
-     * Keeps a step that mixes decoding with a prompt chunk at about 1.9 decode steps: the chunk shrinks fast when a
-     * step took longer than 2.1 and grows slowly below 1.7. Under 2: the streams' gaps stay within twice their
-     * decode step. Not much under: when requests keep arriving, their prompts must go in about as fast as answers
-     * come out (as many prompt tokens per step as decoding ones, for prompts as long as answers), or slots wait
-     * half-prefilled and the batch shrinks; at 1.5 a served run of 8 streams on the 214M model reached 0.30x
-     * llama-server's tokens/s with 10 s to the first token. A measured rate would do the same only roughly: a
-     * chunk's cost grows with the context it attends to, and small chunks prefill slower than whole batches.
+     * Sizes the next prompt chunk so that a step mixing it with decoding lasts about {@value #MIXED_STEP_TARGET} decode
+     * steps of the same batch: the budget past the decode step, divided by what a prompt token has been adding to mixed
+     * steps (smoothed, so that one slow step on a busy machine does not collapse the chunk). Under 2: the streams' gaps
+     * stay within twice their decode step. Not much under: when requests keep arriving, their prompts must go in about as
+     * fast as answers come out, or slots wait half-prefilled and the batch shrinks (at 1.5 a served run of 8 streams on
+     * the 214M model reached 0.30x llama-server's tokens/s). A prompt token's cost depends on the chunk (nearly free
+     * beside a few decoding tokens on a CPU, then about a decoding token's), so the chunk grows at most twofold a step
+     * and the estimate follows it there.
      */
-    private void steer(long mixedStepNanos, int decodeTokens) {
+    private void steer(long mixedStepNanos, int decodeTokens, int prefillTokens) {
         double decodeStep = decodeStepOf(decodeTokens);
         if (decodeStep <= 0) {
             return;
         }
-        double ratio = mixedStepNanos / decodeStep;
-        if (ratio > 2.1) {
-            prefillChunk = Math.max(MIN_PREFILL_CHUNK, (int) (prefillChunk * 0.6));
-        } else if (ratio < 1.7) {
-            prefillChunk = Math.min(batchTokens, prefillChunk + Math.max(1, prefillChunk / 8));
-        }
+        double added = Math.max(0, mixedStepNanos - decodeStep) / prefillTokens;
+        promptTokenNanos = smooth(promptTokenNanos, added);
+        double budget = (MIXED_STEP_TARGET - 1) * decodeStep;
+        int wanted = promptTokenNanos <= 0 ? batchTokens : (int) Math.min(batchTokens, budget / promptTokenNanos);
+        prefillChunk = Math.clamp(wanted, MIN_PREFILL_CHUNK, Math.max(MIN_PREFILL_CHUNK, 2 * prefillChunk));
     }
 
     /** A pure decode step of {@code sequences} sequences as measured, else of the nearest size measured; 0 before any. */
@@ -308,12 +312,15 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             return;
         }
         listener.onStep(running, prefillTokens, decodeTokens, nanos);
+        if (log.isTraceEnabled()) {
+            log.trace("step: {} decoding, {} prompt tokens, {} us, next chunk {}", decodeTokens, prefillTokens, nanos / 1000, prefillChunk);
+        }
         if (decodeTokens > 0 && prefillTokens == 0) {
             decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
             int size = Math.min(decodeTokens, slotCount);
             decodeStepNanos[size] = smooth(decodeStepNanos[size], nanos);
         } else if (decodeTokens > 0) {
-            steer(nanos, decodeTokens);
+            steer(nanos, decodeTokens, prefillTokens);
         }
         if (prefillTokens > 0) {
             prefillTokensPerSecond = smooth(prefillTokensPerSecond, prefillTokens * 1e9 / nanos);

@@ -54,8 +54,12 @@ public final class LlamaContext implements AutoCloseable {
                 setInt(contextParams, "n_threads", settings.threads());
                 setInt(contextParams, "n_threads_batch", settings.threads());
             }
-            // each sequence gets a KV stream of its own, n_ctx / n_seq_max tokens, so one cannot starve another
-            contextParams.set(JAVA_BOOLEAN, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, "kv_unified"), false);
+            // one KV buffer shared by all sequences: llama.cpp then decodes a step in one ubatch whatever its mix of
+            // sequences. With a stream per sequence it splits a step into ubatches of consecutive sequence ids with
+            // equal token counts, so a prompt chunk beside decoding sequences cost a whole extra pass over the weights
+            // per token past the first. Flash attention (llama.cpp's choice on CPU) skips other sequences' cells; the engine keeps every
+            // sequence within contextPerSequence, so the sequences together never outgrow the buffer.
+            contextParams.set(JAVA_BOOLEAN, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, "kv_unified"), true);
             contextParams.set(JAVA_BOOLEAN, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, "offload_kqv"), true);
             context = (MemorySegment) library.initFromModel.invokeExact(model, contextParams);
             if (context.equals(MemorySegment.NULL)) {
@@ -65,7 +69,8 @@ public final class LlamaContext implements AutoCloseable {
             vocabulary = (MemorySegment) library.modelGetVocab.invokeExact(model);
             memory = (MemorySegment) library.getMemory.invokeExact(context);
             vocabularySize = (int) library.vocabNTokens.invokeExact(vocabulary);
-            contextPerSequence = (int) library.nCtxSeq.invokeExact(context);
+            // unified, llama.cpp's n_ctx_seq is the whole buffer: a sequence's share is the engine's to keep
+            contextPerSequence = Math.min(settings.contextPerSequence(), (int) library.nCtx.invokeExact(context) / settings.sequences());
             modelBytes = (long) library.modelSize.invokeExact(model);
         } catch (RuntimeException e) {
             throw e;

@@ -65,7 +65,6 @@ public final class LlamaLibrary {
     final MethodHandle initFromModel;
     final MethodHandle free;
     final MethodHandle nCtx;
-    final MethodHandle nCtxSeq;
     final MethodHandle getMemory;
     final MethodHandle memorySeqRm;
     final MethodHandle batchInit;
@@ -144,7 +143,6 @@ public final class LlamaLibrary {
         initFromModel = handle("llama_init_from_model", FunctionDescriptor.of(ADDRESS, ADDRESS, LlamaStructs.CONTEXT_PARAMS));
         free = handle("llama_free", FunctionDescriptor.ofVoid(ADDRESS));
         nCtx = handle("llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        nCtxSeq = handle("llama_n_ctx_seq", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         getMemory = handle("llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
         memorySeqRm = handle("llama_memory_seq_rm", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
         batchInit = handle("llama_batch_init", FunctionDescriptor.of(LlamaStructs.BATCH, JAVA_INT, JAVA_INT, JAVA_INT));

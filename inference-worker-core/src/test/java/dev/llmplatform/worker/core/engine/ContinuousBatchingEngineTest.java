@@ -137,6 +137,22 @@ class ContinuousBatchingEngineTest {
     }
 
     @Test
+    void everySlotFilledToItsWholeContextFitsTheSharedKvCache() throws Exception {
+        assertThat(engine.contextPerSequence()).as("a sequence's share of the one KV buffer, not all of it").isEqualTo(256);
+        int[] longPrompt = new int[engine.contextPerSequence() - 8];
+        for (int i = 0; i < longPrompt.length; i++) {
+            longPrompt[i] = prompt[i % prompt.length];
+        }
+        List<CompletableFuture<Result>> full = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            full.add(start(GenerationRequest.greedy("full-" + i, longPrompt, 8)));
+        }
+        for (var future : full) {
+            assertThat(future.get(60, TimeUnit.SECONDS).outcome()).isNotInstanceOf(GenerationOutcome.Failed.class);
+        }
+    }
+
+    @Test
     void moreSequencesThanSlotsWaitAndAllFinish() throws Exception {
         List<CompletableFuture<Result>> futures = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
