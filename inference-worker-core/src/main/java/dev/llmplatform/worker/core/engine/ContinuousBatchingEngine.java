@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * Prefix reuse: a sequence that leaves keeps its KV cells, parked on its sequence id ({@link PrefixSlots}). A new
  * sequence takes the free id whose cached tokens share the longest prefix with its prompt, drops the cells past
  * that prefix (llama_memory_seq_rm) and prefills only the rest; with nothing shared it takes an empty id, or the
- * least recently used one. Each sequence has its own KV stream (kv_unified off), so taking over the id is the
- * copy: no KV data moves.
+ * least recently used one. KV cells are tagged with their sequence id, so taking over the id is the copy: no KV
+ * data moves.
  */
 public final class ContinuousBatchingEngine implements GenerationEngine {
 
