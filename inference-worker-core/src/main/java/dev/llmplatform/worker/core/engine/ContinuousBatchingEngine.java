@@ -45,11 +45,6 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private static final double SMOOTHING = 0.2;
     /** How long a step that mixes decoding with a prompt chunk may take, in decode steps of the same batch. */
     private static final double MIXED_STEP_TARGET = 1.9;
-    /**
-     * The fewest prompt tokens a step takes while others decode. One: where compute bounds the step (a CPU), each
-     * prompt token costs about what a decoding one does, so a chunk the size of the decode batch already doubles it.
-     */
-    private static final int MIN_PREFILL_CHUNK = 1;
 
     /** Hears every decode step: how many sequences and tokens went in, and how long it took. */
     @FunctionalInterface
@@ -77,9 +72,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
      * step of its own batch, not against one measured when fewer or more sequences ran.
      */
     private final double[] decodeStepNanos;
-    private int prefillChunk = 4;
-    /** Smoothed time a prompt token added to a step that also decoded. */
-    private double promptTokenNanos;
+    /** Prompt tokens a step may add while others decode (see {@link #steer}). */
+    private double prefillChunk = 4;
     private volatile long reusedPromptTokens;
     private volatile long[] cachedPrefixKeys = new long[0];
 
@@ -208,7 +202,9 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         batch.clear();
         int decodeTokens = 0;
         int prefillTokens = 0;
+        int prefilling = 0;
         for (Sequence s : active) {
+            prefilling += s.prefilled < s.prefill.length ? 1 : 0;
             if (s.nextToken >= 0) {
                 s.outputIndex = batch.add(s.nextToken, s.position++, s.seqId, true);
                 s.decoded.add(s.nextToken);
@@ -219,7 +215,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         // stall-free prefill: while sequences decode, a step takes only a chunk of prompt tokens, sized so that the step
         // lasts about 1.9 decode steps, so a long prompt arriving slows running streams by under a step per token
         // rather than stalling them for whole batches of prefill
-        int room = decodeTokens > 0 ? Math.min(batch.capacity(), decodeTokens + prefillChunk()) : batch.capacity();
+        int room = decodeTokens > 0 ? Math.min(batch.capacity(), decodeTokens + Math.max(decodeTokens, (int) prefillChunk)) : batch.capacity();
         for (Sequence s : active) {
             int[] prompt = s.prefill;
             while (s.prefilled < prompt.length && batch.size() < room) {
@@ -245,7 +241,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             }
             return;
         }
-        record(prefillTokens, decodeTokens, nanos);
+        record(prefillTokens, decodeTokens, prefilling, nanos);
         for (Sequence s : List.copyOf(active)) {
             if (s.outputIndex >= 0) {
                 int token = context.sample(s.sampler, s.outputIndex, s.text.generated());
@@ -266,31 +262,31 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         cachedTokens = cached;
     }
 
-    /** Prompt tokens one step may add while others decode (see {@link #steer}). */
-    private int prefillChunk() {
-        return prefillChunk;
-    }
-
     /**
      * Sizes the next prompt chunk so that a step mixing it with decoding lasts about {@value #MIXED_STEP_TARGET} decode
-     * steps of the same batch: the budget past the decode step, divided by what a prompt token has been adding to mixed
-     * steps (smoothed, so that one slow step on a busy machine does not collapse the chunk). Under 2: the streams' gaps
-     * stay within twice their decode step. Not much under: when requests keep arriving, their prompts must go in about as
-     * fast as answers come out, or slots wait half-prefilled and the batch shrinks (at 1.5 a served run of 8 streams on
-     * the 214M model reached 0.30x llama-server's tokens/s). A prompt token's cost depends on the chunk (nearly free
-     * beside a few decoding tokens on a CPU, then about a decoding token's), so the chunk grows at most twofold a step
-     * and the estimate follows it there.
+     * steps of the same batch. Under 2: the streams' gaps stay within twice their decode step. Not much under: when
+     * requests keep arriving, their prompts must go in about as fast as answers come out, or slots wait half-prefilled
+     * and the batch shrinks (at 1.5 decode steps, a served run of 8 streams on the 214M model reached 0.30x
+     * llama-server's tokens/s); for the same reason a step never takes fewer prompt tokens than sequences decode.
+     * When more sequences wait for their prompt than decode, the budget past the decode step grows in that proportion:
+     * the step serves them all, and a burst of arrivals (8 at once beside 1 decoding) would otherwise trickle in for
+     * seconds while a nearly empty batch decodes.
+     * <p>
+     * The chunk moves geometrically towards the size whose step took the budget: by the square root of budget / what
+     * the chunk added, at most twofold either way. So a step's fixed costs steer it no wrong (a cost per token learnt
+     * from chunks of a few tokens made each look as dear as a whole step and held the chunk there), and one slow step
+     * on a busy machine costs a factor under 2 that the next steps win back, where shrinking 0.6x on each slow step and
+     * growing by an eighth on each fast one left it at a token or two.
      */
-    private void steer(long mixedStepNanos, int decodeTokens, int prefillTokens) {
+    private void steer(long mixedStepNanos, int decodeTokens, int prefillTokens, int prefilling) {
         double decodeStep = decodeStepOf(decodeTokens);
-        if (decodeStep <= 0) {
-            return;
+        if (decodeStep <= 0 || prefillTokens < (int) prefillChunk) {
+            return; // nothing to weigh against, or the prompts had fewer tokens left than the chunk: nothing learnt
         }
-        double added = Math.max(0, mixedStepNanos - decodeStep) / prefillTokens;
-        promptTokenNanos = smooth(promptTokenNanos, added);
-        double budget = (MIXED_STEP_TARGET - 1) * decodeStep;
-        int wanted = promptTokenNanos <= 0 ? batchTokens : (int) Math.min(batchTokens, budget / promptTokenNanos);
-        prefillChunk = Math.clamp(wanted, MIN_PREFILL_CHUNK, Math.max(MIN_PREFILL_CHUNK, 2 * prefillChunk));
+        double budget = (MIXED_STEP_TARGET - 1) * decodeStep * Math.max(1.0, (double) prefilling / decodeTokens);
+        double added = Math.max(mixedStepNanos - decodeStep, 0);
+        double factor = Math.sqrt(added == 0 ? 4 : Math.clamp(budget / added, 0.25, 4));
+        prefillChunk = Math.clamp(prefillTokens * factor, 1, batchTokens);
     }
 
     /** A pure decode step of {@code sequences} sequences as measured, else of the nearest size measured; 0 before any. */
@@ -307,20 +303,20 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         return 0;
     }
 
-    private void record(int prefillTokens, int decodeTokens, long nanos) {
+    private void record(int prefillTokens, int decodeTokens, int prefilling, long nanos) {
         if (nanos <= 0) {
             return;
         }
         listener.onStep(running, prefillTokens, decodeTokens, nanos);
         if (log.isTraceEnabled()) {
-            log.trace("step: {} decoding, {} prompt tokens, {} us, next chunk {}", decodeTokens, prefillTokens, nanos / 1000, prefillChunk);
+            log.trace("step: {} decoding, {} prompt tokens, {} us, next chunk {}", decodeTokens, prefillTokens, nanos / 1000, (int) prefillChunk);
         }
         if (decodeTokens > 0 && prefillTokens == 0) {
             decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
             int size = Math.min(decodeTokens, slotCount);
             decodeStepNanos[size] = smooth(decodeStepNanos[size], nanos);
         } else if (decodeTokens > 0) {
-            steer(nanos, decodeTokens, prefillTokens);
+            steer(nanos, decodeTokens, prefillTokens, prefilling);
         }
         if (prefillTokens > 0) {
             prefillTokensPerSecond = smooth(prefillTokensPerSecond, prefillTokens * 1e9 / nanos);
