@@ -1,5 +1,6 @@
 package dev.llmplatform.bench.engine;
 
+import dev.llmplatform.worker.core.llama.LlamaBatch;
 import dev.llmplatform.worker.core.llama.LlamaContext;
 import dev.llmplatform.worker.core.llama.LlamaLibrary;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ public final class MixedStepBench {
         }
     }
 
-    private static void decode(LlamaContext context, dev.llmplatform.worker.core.llama.LlamaBatch batch) {
+    private static void decode(LlamaContext context, LlamaBatch batch) {
         int rc = context.decode(batch);
         if (rc != 0) {
             throw new IllegalStateException("llama_decode returned " + rc);

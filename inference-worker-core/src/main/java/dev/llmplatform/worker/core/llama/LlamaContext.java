@@ -56,8 +56,8 @@ public final class LlamaContext implements AutoCloseable {
             }
             // one KV buffer shared by all sequences: llama.cpp then decodes a step in one ubatch whatever its mix of
             // sequences. With a stream per sequence it splits a step into ubatches of consecutive sequence ids with
-            // equal token counts, so a prompt chunk beside decoding sequences cost a whole extra pass over the weights
-            // per token past the first. Flash attention (llama.cpp's choice on CPU) skips other sequences' cells; the engine keeps every
+            // equal token counts, so a prompt chunk beside decoding sequences cost extra passes over the weights.
+            // Flash attention (llama.cpp's choice on CPU) skips other sequences' cells; the engine keeps every
             // sequence within contextPerSequence, so the sequences together never outgrow the buffer.
             contextParams.set(JAVA_BOOLEAN, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, "kv_unified"), true);
             contextParams.set(JAVA_BOOLEAN, LlamaStructs.offset(LlamaStructs.CONTEXT_PARAMS, "offload_kqv"), true);
