@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * So new requests join a running batch at the next step instead of waiting for it to drain. While sequences decode,
  * a step takes only a chunk of prompt tokens, sized so that the step lasts about 1.9 decode steps (chunked,
- * stall-free prefill).
+ * stall-free prefill), unless more sequences wait for their prompt than decode: then the step takes all the prompt
+ * tokens it holds room for.
  * <p>
  * Prefix reuse: a sequence that leaves keeps its KV cells, parked on its sequence id ({@link PrefixSlots}). A new
  * sequence takes the free id whose cached tokens share the longest prefix with its prompt, drops the cells past
@@ -212,10 +213,9 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 decodeTokens++;
             }
         }
-        // stall-free prefill: while sequences decode, a step takes only a chunk of prompt tokens, sized so that the step
-        // lasts about 1.9 decode steps, so a long prompt arriving slows running streams by under a step per token
-        // rather than stalling them for whole batches of prefill
-        int room = decodeTokens > 0 ? Math.min(batch.capacity(), decodeTokens + Math.max(decodeTokens, (int) prefillChunk)) : batch.capacity();
+        int room = chunked(decodeTokens, prefilling)
+                ? Math.min(batch.capacity(), decodeTokens + Math.max(decodeTokens, (int) prefillChunk))
+                : batch.capacity();
         for (Sequence s : active) {
             int[] prompt = s.prefill;
             while (s.prefilled < prompt.length && batch.size() < room) {
@@ -241,7 +241,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             }
             return;
         }
-        record(prefillTokens, decodeTokens, prefilling, nanos);
+        record(prefillTokens, decodeTokens, chunked(decodeTokens, prefilling), nanos);
         for (Sequence s : List.copyOf(active)) {
             if (s.outputIndex >= 0) {
                 int token = context.sample(s.sampler, s.outputIndex, s.text.generated());
@@ -263,14 +263,22 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     }
 
     /**
+     * Whether a step's prompt tokens are held to the chunk: stall-free prefill, so that a long prompt arriving slows
+     * running streams by under a step per token rather than stalling them for whole batches of prefill. Not when more
+     * sequences wait for their first token than decode: a step's prompt tokens then delay fewer streams than they
+     * serve, and a wave of arrivals (a closed loop of 8 clients whose answers ended together) goes in in one step, as
+     * llama-server takes it, instead of over seconds while a nearly empty batch decodes.
+     */
+    private static boolean chunked(int decodeTokens, int prefilling) {
+        return decodeTokens > 0 && prefilling <= decodeTokens;
+    }
+
+    /**
      * Sizes the next prompt chunk so that a step mixing it with decoding lasts about {@value #MIXED_STEP_TARGET} decode
      * steps of the same batch. Under 2: the streams' gaps stay within twice their decode step. Not much under: when
      * requests keep arriving, their prompts must go in about as fast as answers come out, or slots wait half-prefilled
      * and the batch shrinks (at 1.5 decode steps, a served run of 8 streams on the 214M model reached 0.30x
      * llama-server's tokens/s); for the same reason a step never takes fewer prompt tokens than sequences decode.
-     * When more sequences wait for their prompt than decode, the budget past the decode step grows in that proportion:
-     * the step serves them all, and a burst of arrivals (8 at once beside 1 decoding) would otherwise trickle in for
-     * seconds while a nearly empty batch decodes.
      * <p>
      * The chunk moves geometrically towards the size whose step took the budget: by the square root of budget / what
      * the chunk added, at most twofold either way. So a step's fixed costs steer it no wrong (a cost per token learnt
@@ -278,12 +286,12 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
      * on a busy machine costs a factor under 2 that the next steps win back, where shrinking 0.6x on each slow step and
      * growing by an eighth on each fast one left it at a token or two.
      */
-    private void steer(long mixedStepNanos, int decodeTokens, int prefillTokens, int prefilling) {
+    private void steer(long mixedStepNanos, int decodeTokens, int prefillTokens) {
         double decodeStep = decodeStepOf(decodeTokens);
         if (decodeStep <= 0 || prefillTokens < (int) prefillChunk) {
             return; // nothing to weigh against, or the prompts had fewer tokens left than the chunk: nothing learnt
         }
-        double budget = (MIXED_STEP_TARGET - 1) * decodeStep * Math.max(1.0, (double) prefilling / decodeTokens);
+        double budget = (MIXED_STEP_TARGET - 1) * decodeStep;
         double added = Math.max(mixedStepNanos - decodeStep, 0);
         double factor = Math.sqrt(added == 0 ? 4 : Math.clamp(budget / added, 0.25, 4));
         prefillChunk = Math.clamp(prefillTokens * factor, 1, batchTokens);
@@ -303,7 +311,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         return 0;
     }
 
-    private void record(int prefillTokens, int decodeTokens, int prefilling, long nanos) {
+    private void record(int prefillTokens, int decodeTokens, boolean chunked, long nanos) {
         if (nanos <= 0) {
             return;
         }
@@ -315,8 +323,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             decodeTokensPerSecond = smooth(decodeTokensPerSecond, decodeTokens * 1e9 / nanos);
             int size = Math.min(decodeTokens, slotCount);
             decodeStepNanos[size] = smooth(decodeStepNanos[size], nanos);
-        } else if (decodeTokens > 0) {
-            steer(nanos, decodeTokens, prefillTokens, prefilling);
+        } else if (chunked) {
+            steer(nanos, decodeTokens, prefillTokens);
         }
         if (prefillTokens > 0) {
             prefillTokensPerSecond = smooth(prefillTokensPerSecond, prefillTokens * 1e9 / nanos);
