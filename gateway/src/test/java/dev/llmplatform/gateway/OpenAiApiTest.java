@@ -194,6 +194,20 @@ class OpenAiApiTest {
         assertThat(events).noneMatch(e -> e.has("usage"));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            an array of token ids          | [15, 0, 7]
+            an array of one array of them  | [[15, 0, 7]]
+            """)
+    void sendsATokenIdPromptToTheSchedulerAsTokenIdsNotText(String form, String prompt) {
+        postJson("/v1/completions", """
+                {"model": "tiny", "prompt": %s, "max_tokens": 3}""".formatted(prompt));
+
+        ScheduleGenerateRequest sent = scheduler.lastRequest.get();
+        assertThat(sent.getInputCase()).isEqualTo(ScheduleGenerateRequest.InputCase.PROMPT_TOKEN_IDS);
+        assertThat(sent.getPromptTokenIds().getIdsList()).containsExactly(15, 0, 7);
+    }
+
     @Test
     void answersALegacyCompletion() {
         JsonNode body = postJson("/v1/completions", """
@@ -428,7 +442,12 @@ class OpenAiApiTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             two prompts     | {"model": "tiny", "prompt": ["a", "b"]}           | prompt
-            token prompt    | {"model": "tiny", "prompt": [1, 2, 3]}            | prompt
+            two token prompts         | {"model": "tiny", "prompt": [[1, 2], [3]]}    | prompt
+            empty token prompt        | {"model": "tiny", "prompt": [[]]}             | prompt
+            negative token id         | {"model": "tiny", "prompt": [1, -2]}          | prompt
+            fractional token id       | {"model": "tiny", "prompt": [1, 2.5]}         | prompt
+            token id over int range   | {"model": "tiny", "prompt": [1, 4294967296]}  | prompt
+            token ids mixed with text | {"model": "tiny", "prompt": [1, "a"]}         | prompt
             echo            | {"model": "tiny", "prompt": "a", "echo": true}    | echo
             zero max_tokens | {"model": "tiny", "prompt": "a", "max_tokens": 0} | max_tokens
             zero repetition_penalty  | {"model": "tiny", "prompt": "a", "repetition_penalty": 0}   | repetition_penalty

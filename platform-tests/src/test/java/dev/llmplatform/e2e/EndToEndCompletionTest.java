@@ -6,6 +6,7 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
+import dev.llmplatform.commons.gguf.GgufMetadata;
 import dev.llmplatform.launcher.LocalPlatform;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -131,6 +132,36 @@ class EndToEndCompletionTest {
         assertThat(response.at("/object").asString()).isEqualTo("text_completion");
         assertThat(response.at("/choices/0/text").asString()).isEqualTo(direct.text());
         assertThat(response.at("/usage/completion_tokens").asInt()).isEqualTo(direct.tokens());
+    }
+
+    /**
+     * OpenAI's token-id prompt goes to the worker as it is, past the tokenizer: the ids the tokenizer makes of a text
+     * (llama.cpp's, after BOS where the model adds it) are continued exactly as the text is. An id outside the
+     * vocabulary is a 400 that says so.
+     */
+    @Test
+    void aPromptGivenAsTheTokenIdsOfItsTextIsContinuedExactlyAsTheText() throws Exception {
+        String prompt = "In the beginning";
+        String request = """
+                {"model": "%s", "prompt": %s, "temperature": 0, "max_tokens": 24}""";
+        JsonNode asText = post("/v1/completions", request.formatted(LocalPlatform.MODEL, "\"" + prompt + "\""));
+        List<Integer> ids = new ArrayList<>();
+        try (var model = new LlamaModel(new ModelParameters().setModel(platform.modelFile().toString()).setCtxSize(256))) {
+            for (int id : model.encode(prompt)) {
+                ids.add(id);
+            }
+        }
+        if (asText.at("/usage/prompt_tokens").asInt() == ids.size() + 1) {
+            ids.addFirst(GgufMetadata.read(platform.modelFile()).integer("tokenizer.ggml.bos_token_id").orElseThrow().intValue());
+        }
+
+        JsonNode asTokens = post("/v1/completions", request.formatted(LocalPlatform.MODEL, ids.toString()));
+
+        assertThat(asTokens.at("/choices/0/text").asString()).isEqualTo(asText.at("/choices/0/text").asString()).isNotBlank();
+        assertThat(asTokens.at("/usage/prompt_tokens").asInt()).isEqualTo(ids.size()).isEqualTo(asText.at("/usage/prompt_tokens").asInt());
+        var outside = send("/v1/completions", request.formatted(LocalPlatform.MODEL, "[1, 100000000]"));
+        assertError(outside, 400);
+        assertThat(JSON.readTree(outside.body()).at("/error/message").asString()).contains("vocabulary");
     }
 
     /**

@@ -91,9 +91,13 @@ final class OpenAiRequestParser {
         var fields = new Fields(body);
         String model = fields.requiredString("model");
         checkSchemas(body, limits);
-        String prompt = prompt(body.get("prompt"));
-        if (prompt.length() > limits.maxPromptCharacters()) {
-            throw ApiException.invalid("prompt", "The prompt has " + prompt.length() + " characters, over the limit of "
+        GenerationRequest.Input prompt = prompt(body.get("prompt"));
+        if (prompt instanceof GenerationRequest.Prompt text && text.text().length() > limits.maxPromptCharacters()) {
+            throw ApiException.invalid("prompt", "The prompt has " + text.text().length() + " characters, over the limit of "
+                    + limits.maxPromptCharacters() + ".");
+        }
+        if (prompt instanceof GenerationRequest.TokenPrompt tokens && tokens.tokenIds().size() > limits.maxPromptCharacters()) {
+            throw ApiException.invalid("prompt", "The prompt has " + tokens.tokenIds().size() + " tokens, over the limit of "
                     + limits.maxPromptCharacters() + ".");
         }
         if (fields.bool("echo", false)) {
@@ -102,7 +106,7 @@ final class OpenAiRequestParser {
         int maxTokens = fields.positiveInt("max_tokens", LEGACY_DEFAULT_MAX_TOKENS);
         // the legacy API's logprobs is the number of alternatives, 0..5
         int logprobs = fields.present("logprobs") ? fields.intInRange("logprobs", 0, 5) : Sampling.NO_LOGPROBS;
-        return finish(fields, model, new GenerationRequest.Prompt(prompt), maxTokens, maxChoices, logprobs, StructuredOutput.NONE);
+        return finish(fields, model, prompt, maxTokens, maxChoices, logprobs, StructuredOutput.NONE);
     }
 
     private static ParsedRequest finish(Fields fields, String model, GenerationRequest.Input input, int maxTokens, int maxChoices,
@@ -327,20 +331,45 @@ final class OpenAiRequestParser {
         return text.toString();
     }
 
-    private static String prompt(JsonNode node) {
+    /**
+     * OpenAI's four forms of a prompt, one prompt each: a string, an array of one string, an array of token ids, or an
+     * array of one array of token ids. Ids are checked against the vocabulary by the worker, which knows it.
+     */
+    private static GenerationRequest.Input prompt(JsonNode node) {
         if (node == null || node.isNull()) {
             throw ApiException.invalid("prompt", "Missing required parameter: 'prompt'.");
         }
         if (node.isString()) {
-            return node.stringValue();
+            return new GenerationRequest.Prompt(node.stringValue());
+        }
+        if (node.isArray() && !node.isEmpty() && node.get(0).isIntegralNumber()) {
+            return tokenPrompt(node);
         }
         if (node.isArray() && node.size() == 1 && node.get(0).isString()) {
-            return node.get(0).stringValue();
+            return new GenerationRequest.Prompt(node.get(0).stringValue());
         }
-        if (node.isArray() && node.size() > 1) {
+        if (node.isArray() && node.size() == 1 && node.get(0).isArray()) {
+            return tokenPrompt(node.get(0));
+        }
+        if (node.isArray() && node.size() > 1 && (node.get(0).isString() || node.get(0).isArray())) {
             throw ApiException.invalid("prompt", "Only a single prompt is supported per request.");
         }
-        throw ApiException.invalid("prompt", "Invalid type for 'prompt': expected a string or an array of one string.");
+        throw ApiException.invalid("prompt", "Invalid type for 'prompt': expected a string, an array of one string, "
+                + "an array of token ids or an array of one array of token ids.");
+    }
+
+    private static GenerationRequest.TokenPrompt tokenPrompt(JsonNode ids) {
+        if (ids.isEmpty()) {
+            throw ApiException.invalid("prompt", "Invalid 'prompt': an array of token ids must not be empty.");
+        }
+        List<Integer> tokens = new ArrayList<>(ids.size());
+        for (JsonNode id : ids) {
+            if (!id.isIntegralNumber() || !id.isInt() || id.intValue() < 0) {
+                throw ApiException.invalid("prompt", "Invalid 'prompt': '" + id + "' is not a token id (a non-negative integer).");
+            }
+            tokens.add(id.intValue());
+        }
+        return new GenerationRequest.TokenPrompt(tokens);
     }
 
     private static List<String> stop(JsonNode node) {

@@ -14,7 +14,7 @@ public record GenerationRequest(String requestId, String model, Input input, Sam
         Objects.requireNonNull(hints);
     }
 
-    public sealed interface Input permits Chat, Prompt {
+    public sealed interface Input permits Chat, Prompt, TokenPrompt {
 
         /** Characters of text the model reads: what the gateway estimates prompt tokens from, before it knows. */
         int characters();
@@ -46,6 +46,19 @@ public record GenerationRequest(String requestId, String model, Input input, Sam
         @Override
         public int characters() {
             return text.length();
+        }
+    }
+
+    /** A legacy completion given as token ids of the model's vocabulary: no tokenizer call. */
+    public record TokenPrompt(List<Integer> tokenIds) implements Input {
+        public TokenPrompt {
+            tokenIds = List.copyOf(tokenIds);
+        }
+
+        /** Four characters a token, the inverse of the gateway's estimate. */
+        @Override
+        public int characters() {
+            return tokenIds.size() * 4;
         }
     }
 

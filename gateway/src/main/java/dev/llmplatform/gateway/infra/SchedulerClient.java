@@ -16,6 +16,7 @@ import dev.llmplatform.proto.v1.ListServedModelsRequest;
 import dev.llmplatform.proto.v1.ScheduleEmbedRequest;
 import dev.llmplatform.proto.v1.ScheduleEmbedResponse;
 import dev.llmplatform.proto.v1.ListServedModelsResponse;
+import dev.llmplatform.proto.v1.PromptTokenIds;
 import dev.llmplatform.proto.v1.SamplingParams;
 import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
 import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
@@ -115,6 +116,7 @@ public class SchedulerClient {
         applyRoutingHints(message, request.hints());
         switch (request.input()) {
             case GenerationRequest.Prompt prompt -> message.setPrompt(prompt.text());
+            case GenerationRequest.TokenPrompt tokens -> message.setPromptTokenIds(PromptTokenIds.newBuilder().addAllIds(tokens.tokenIds()));
             case GenerationRequest.Chat chat -> {
                 var messages = ChatMessages.newBuilder();
                 chat.messages().forEach(m -> messages.addMessages(ChatMessage.newBuilder().setRole(m.role())

@@ -72,9 +72,11 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
             int contextLength = workers.stream().filter(w -> w.contextLengths().containsKey(model))
                     .mapToInt(w -> w.contextLengths().get(model)).min()
                     .orElseThrow(() -> admission.notServed(model));
-            List<Integer> prompt = request.hasMessages()
-                    ? tokenizer.chatPrompt(model, request.getMessages().getMessagesList(), request.getToolsJson())
-                    : tokenizer.textPrompt(model, request.getPrompt());
+            List<Integer> prompt = switch (request.getInputCase()) {
+                case MESSAGES -> tokenizer.chatPrompt(model, request.getMessages().getMessagesList(), request.getToolsJson());
+                case PROMPT_TOKEN_IDS -> request.getPromptTokenIds().getIdsList();
+                default -> tokenizer.textPrompt(model, request.getPrompt());
+            };
             int maxTokens = resolveMaxTokens(request.getSampling().getMaxTokens(), prompt.size(), contextLength);
             var workerRequest = WorkerGenerateRequest.newBuilder()
                     .setRequestId(request.getRequestId())
@@ -103,6 +105,10 @@ public class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
         }
         if (request.hasMessages() && request.getMessages().getMessagesCount() == 0) {
             throw GrpcStatuses.invalidArgument("messages must not be empty");
+        }
+        if (request.hasPromptTokenIds() && (request.getPromptTokenIds().getIdsCount() == 0
+                || request.getPromptTokenIds().getIdsList().stream().anyMatch(id -> id < 0))) {
+            throw GrpcStatuses.invalidArgument("prompt_token_ids must be a non-empty list of token ids (non-negative)");
         }
         if (request.getFinishWithinMillis() < 0) {
             throw GrpcStatuses.invalidArgument("finish_within_millis must not be negative");

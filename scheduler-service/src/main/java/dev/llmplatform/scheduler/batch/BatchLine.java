@@ -58,9 +58,11 @@ public sealed interface BatchLine {
         if (request == null) {
             return java.util.Optional.empty();
         }
-        long characters = request.hasMessages()
-                ? request.getMessages().getMessagesList().stream().mapToLong(m -> m.getContent().length() + 16).sum()
-                : request.getPrompt().length();
+        long characters = switch (request.getInputCase()) {
+            case MESSAGES -> request.getMessages().getMessagesList().stream().mapToLong(m -> m.getContent().length() + 16).sum();
+            case PROMPT_TOKEN_IDS -> request.getPromptTokenIds().getIdsCount() * 4L;
+            default -> request.getPrompt().length();
+        };
         return java.util.Optional.of(new Size(request.getModel(), characters / 4.0, request.getSampling().getMaxTokens()));
     }
 

@@ -11,6 +11,7 @@ import dev.llmplatform.proto.v1.Model;
 import dev.llmplatform.proto.v1.ModelArtifact;
 import dev.llmplatform.proto.v1.ModelChangeKind;
 import dev.llmplatform.proto.v1.ModelEvent;
+import dev.llmplatform.proto.v1.PromptTokenIds;
 import dev.llmplatform.proto.v1.SamplingParams;
 import dev.llmplatform.proto.v1.ScheduleGenerateChunk;
 import dev.llmplatform.proto.v1.ScheduleGenerateRequest;
@@ -284,6 +285,27 @@ class AdmissionAndFailoverTest {
         assertThat(held.request().getRequestId()).isEqualTo("good");
         assertThat(held.request().getSampling().getRepetitionPenalty()).isEqualTo(1.3f);
         assertThat(worker.held).isEmpty();
+    }
+
+    @Test
+    void aTokenIdPromptReachesTheWorkerAsItIsWithoutTheTokenizerAndAnEmptyOrNegativeOneIsAnInvalidArgument() throws Exception {
+        var worker = new ScriptedWorker("w1", false);
+        var stub = scheduler(worker);
+        var tokens = ScheduleGenerateRequest.newBuilder().setRequestId("tokens").setModel("m")
+                .setSampling(SamplingParams.newBuilder().setMaxTokens(8));
+
+        for (var bad : List.of(PromptTokenIds.getDefaultInstance(), PromptTokenIds.newBuilder().addIds(5).addIds(-1).build())) {
+            var refused = generate(stub, tokens.clone().setPromptTokenIds(bad).build()).get(10, TimeUnit.SECONDS);
+            assertThat(refused.status().getCode()).as("%s", bad.getIdsList()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        }
+        // the scripted tokenizer would turn text into its characters' codes: 9, 8, 7 are no text's
+        var accepted = generate(stub, tokens.setPromptTokenIds(PromptTokenIds.newBuilder().addIds(9).addIds(8).addIds(7)).build());
+        var held = worker.held.poll(10, TimeUnit.SECONDS);
+        held.finish();
+
+        assertThat(accepted.get(10, TimeUnit.SECONDS).status()).isEqualTo(Status.OK);
+        assertThat(held.request().getPromptTokenIdsList()).containsExactly(9, 8, 7);
+        assertThat(held.request().getSampling().getMaxTokens()).isEqualTo(8);
     }
 
     @Test

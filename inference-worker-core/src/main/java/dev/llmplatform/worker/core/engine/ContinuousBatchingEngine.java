@@ -121,6 +121,16 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             throw new IllegalArgumentException("the prompt has " + request.promptTokenIds().length + " tokens and "
                     + request.resumeTokenIds().length + " are resumed, but a sequence holds " + contextPerSequence());
         }
+        int vocabulary = context.vocabularySize();
+        for (int[] ids : new int[][] {request.promptTokenIds(), request.resumeTokenIds()}) {
+            for (int id : ids) {
+                // llama_decode would refuse the whole step, and with it every other sequence in the batch
+                if (id < 0 || id >= vocabulary) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the model's vocabulary (0.."
+                            + (vocabulary - 1) + ")");
+                }
+            }
+        }
         var sequence = new Sequence(request, sink, cancelled,
                 new GeneratedText(request, contextPerSequence(), context::isEndOfGeneration, context::piece));
         if (closing) {

@@ -239,6 +239,21 @@ class InferenceWorkerServiceTest {
     }
 
     @Test
+    void aPromptTokenIdOutsideTheVocabularyIsAnInvalidArgumentThatCostsNoSlot() throws Exception {
+        registryPromotes(GGUF, Sha256.of(GGUF));
+
+        for (int bad : new int[] {-1, 1 << 20}) {
+            assertThatThrownBy(() -> text(greedy(new int[] {PreviousEngine.PROMPT[0], bad}, 4))).as("token id %s", bad)
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                        assertThat(e.getStatus().getDescription()).contains("vocabulary");
+                    });
+        }
+        assertThat(text(greedy(PreviousEngine.PROMPT, 24))).isEqualTo(PreviousEngine.GREEDY);
+        assertThat(worker.getLoad(GetLoadRequest.getDefaultInstance()).getRunning()).isZero();
+    }
+
+    @Test
     void aGenerationResumedFromTheTokenIdsOfItsChunksSendsOnlyTheRestAndCountsTheWholeAnswer() throws Exception {
         registryPromotes(GGUF, Sha256.of(GGUF));
         List<Integer> sent = new ArrayList<>();
