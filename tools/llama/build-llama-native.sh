@@ -29,7 +29,8 @@ name="$(sed -n 's/^dir=//p' "$lock")"
 dest="${2:-$repo/.platform/native/$name/$version}"
 # the build is for this processor: a copy moved to another host (or a changed CPU) is rebuilt
 host="$(grep -m1 '^flags' /proc/cpuinfo | sha256sum | cut -c1-16)"
-stamp="$expected $host"
+# "no-amx": builds made before AMX was switched off (below) are rebuilt
+stamp="$expected $host no-amx"
 
 if [[ -f "$dest/.complete" ]] && [[ "$(cat "$dest/.complete")" == "$stamp" ]]; then
   echo "llama.cpp host build of $package@$version already in $dest"
@@ -58,9 +59,11 @@ git clone --quiet "$work/$bundle" "$work/src" 2>/dev/null
 echo "Building llama.cpp for this host (GGML_NATIVE; about 3 minutes on 2 cores) ..."
 # libllama, libggml, libggml-base and libggml-cpu, found through RUNPATH $ORIGIN. Unlike the prebuilt, the CPU back end
 # is linked in rather than loaded by ggml (GGML_NATIVE rules out GGML_BACKEND_DL). No OpenMP (ggml's own thread pool,
-# as the prebuilt's), no network code.
+# as the prebuilt's), no network code. No AMX: on a Xeon with AMX, ggml's AMX matrix multiply crashed the worker
+# (SIGSEGV in ggml_backend_amx_mul_mat) while it measured a Q4_K_M variant; explicit -mno-amx-* win over -march=native.
+no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
-  -DGGML_NATIVE=ON -DGGML_OPENMP=OFF \
+  -DGGML_NATIVE=ON -DGGML_OPENMP=OFF -DCMAKE_C_FLAGS="$no_amx" -DCMAKE_CXX_FLAGS="$no_amx" \
   -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
   -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
   -DCMAKE_INSTALL_RPATH='$ORIGIN' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON >"$work/configure.log" 2>&1 \

@@ -14,9 +14,13 @@ import java.util.Optional;
  * project's machines it decodes batches faster than the prebuilt x86 back ends (docs/benchmarks.md). Such a build may
  * use instructions another processor lacks, and an illegal instruction kills the process rather than throwing, so it
  * is used only when its stamp names this processor: the script writes the first {@code flags} line of
- * /proc/cpuinfo, hashed, after the source's checksum into {@code .complete}.
+ * /proc/cpuinfo, hashed, after the source's checksum into {@code .complete}, and then {@value #NO_AMX}. A build stamped
+ * without that mark predates AMX being switched off in it (ggml's AMX matrix multiply crashed the worker on a Xeon), so
+ * it is not used either.
  */
 public final class HostBuild {
+
+    static final String NO_AMX = "no-amx";
 
     private HostBuild() {
     }
@@ -34,7 +38,7 @@ public final class HostBuild {
             }
             String[] fields = Files.readString(stamp).strip().split(" ");
             Optional<String> flags = Files.readAllLines(cpuinfo).stream().filter(l -> l.startsWith("flags")).findFirst();
-            if (fields.length != 2 || flags.isEmpty()) {
+            if (fields.length != 3 || !fields[2].equals(NO_AMX) || flags.isEmpty()) {
                 return Optional.empty();
             }
             return fields[1].equals(processorKey(flags.get())) ? Optional.of(dir) : Optional.empty();

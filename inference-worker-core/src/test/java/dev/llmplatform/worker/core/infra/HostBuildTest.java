@@ -20,7 +20,7 @@ class HostBuildTest {
     @Test
     void aBuildStampedForThisProcessorIsUsed() throws IOException {
         Path cpuinfo = cpuinfo(FLAGS);
-        Files.writeString(dir.resolve(".complete"), "a0d9dd80 " + KEY + "\n");
+        Files.writeString(dir.resolve(".complete"), "a0d9dd80 " + KEY + " no-amx\n");
 
         assertThat(HostBuild.forProcessor(dir, cpuinfo)).contains(dir);
     }
@@ -28,6 +28,14 @@ class HostBuildTest {
     @Test
     void aBuildMadeOnAProcessorWithOtherFlagsIsNot() throws IOException {
         Path cpuinfo = cpuinfo(FLAGS.replace(" avx512_bf16", ""));
+        Files.writeString(dir.resolve(".complete"), "a0d9dd80 " + KEY + " no-amx\n");
+
+        assertThat(HostBuild.forProcessor(dir, cpuinfo)).isEmpty();
+    }
+
+    @Test
+    void aBuildStampedBeforeAmxWasSwitchedOffIsNot() throws IOException {
+        Path cpuinfo = cpuinfo(FLAGS);
         Files.writeString(dir.resolve(".complete"), "a0d9dd80 " + KEY + "\n");
 
         assertThat(HostBuild.forProcessor(dir, cpuinfo)).isEmpty();
