@@ -92,13 +92,11 @@ final class OpenAiRequestParser {
         String model = fields.requiredString("model");
         checkSchemas(body, limits);
         GenerationRequest.Input prompt = prompt(body.get("prompt"));
-        if (prompt instanceof GenerationRequest.Prompt text && text.text().length() > limits.maxPromptCharacters()) {
-            throw ApiException.invalid("prompt", "The prompt has " + text.text().length() + " characters, over the limit of "
-                    + limits.maxPromptCharacters() + ".");
-        }
-        if (prompt instanceof GenerationRequest.TokenPrompt tokens && tokens.tokenIds().size() > limits.maxPromptCharacters()) {
-            throw ApiException.invalid("prompt", "The prompt has " + tokens.tokenIds().size() + " tokens, over the limit of "
-                    + limits.maxPromptCharacters() + ".");
+        // a token id stands for one character at least, so the character limit bounds token-id prompts too
+        int length = prompt instanceof GenerationRequest.TokenPrompt tokens ? tokens.tokenIds().size() : prompt.characters();
+        if (length > limits.maxPromptCharacters()) {
+            throw ApiException.invalid("prompt", "The prompt has " + length + (prompt instanceof GenerationRequest.TokenPrompt
+                    ? " tokens" : " characters") + ", over the limit of " + limits.maxPromptCharacters() + ".");
         }
         if (fields.bool("echo", false)) {
             throw ApiException.invalid("echo", "echo is not supported.");
@@ -364,7 +362,7 @@ final class OpenAiRequestParser {
         }
         List<Integer> tokens = new ArrayList<>(ids.size());
         for (JsonNode id : ids) {
-            if (!id.isIntegralNumber() || !id.isInt() || id.intValue() < 0) {
+            if (!id.isInt() || id.intValue() < 0) {
                 throw ApiException.invalid("prompt", "Invalid 'prompt': '" + id + "' is not a token id (a non-negative integer).");
             }
             tokens.add(id.intValue());
