@@ -21,6 +21,7 @@ import org.springframework.stereotype.Component;
  * or its wait runs out. A full queue refuses with RESOURCE_EXHAUSTED, a pool without a ready worker with
  * UNAVAILABLE, both with a retry-after-seconds trailer; a model no worker knows with NOT_FOUND, unless the
  * registry has it in production (its workers are restarting or loading it): that is UNAVAILABLE with the trailer too.
+ * A request a worker failed waits in the queue for another worker of its model that is not ready yet.
  */
 @Component
 public class AdmissionControl implements DisposableBean {
@@ -66,7 +67,33 @@ public class AdmissionControl implements DisposableBean {
     /** A request a worker failed before it did anything: placed again at once, ahead of the queue (it was admitted). */
     void resubmit(AdmittedRequest request) {
         var placement = request.policy().select(request.placementRequest(), pool.snapshot());
+        if (awaitsRecovery(request, placement)) {
+            enqueue(request);
+            return;
+        }
         request.context().run(() -> handle(request, placement));
+    }
+
+    /**
+     * A request a worker failed, while another worker that serves its model is not ready yet (a rolling restart: the
+     * one restarted before is still loading, or its breaker has not closed again). It waits for that worker, within
+     * the queue wait limit, rather than being refused: it was admitted, and the caller may already have part of its
+     * answer. Without such a worker it is refused at once, as before.
+     */
+    private boolean awaitsRecovery(AdmittedRequest request, Placement placement) {
+        if (!(placement instanceof Placement.NoCapacity)) {
+            return false;
+        }
+        var excluded = request.placementRequest().excluded();
+        if (excluded.isEmpty()) {
+            return false;
+        }
+        for (WorkerSnapshot worker : pool.snapshot()) {
+            if (worker.knows(request.model()) && !excluded.contains(worker.id())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The caller went away: a waiting request leaves the queue. */
@@ -172,7 +199,7 @@ public class AdmissionControl implements DisposableBean {
                 }
                 AdmittedRequest request = next.get();
                 var placement = request.callerGone() ? null : request.policy().select(request.placementRequest(), pool.snapshot());
-                if (placement instanceof Placement.Saturated) {
+                if (placement instanceof Placement.Saturated || awaitsRecovery(request, placement)) {
                     return;
                 }
                 if (!queue.remove(request)) {

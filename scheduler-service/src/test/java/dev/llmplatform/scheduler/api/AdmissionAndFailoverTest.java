@@ -440,6 +440,31 @@ class AdmissionAndFailoverTest {
     }
 
     @Test
+    void aStreamWhoseWorkerFailsWhileTheOtherIsStillRestartingWaitsForItAndIsResumedThere() throws Exception {
+        var first = new ScriptedWorker("w1", false);
+        var second = new ScriptedWorker("w2", false);
+        var stub = scheduler(first, second);
+        awaitReady(second, false); // w2 restarts (a rolling restart's previous step) while w1 serves
+
+        var call = generate(stub, "rolling", 0);
+        var failing = first.held.poll(10, TimeUnit.SECONDS);
+        failing.send("In the", 701, 702);
+        failing.die();
+        Thread.sleep(300); // longer than admission's tick: the request is not refused while w2 is not ready
+        assertThat(call).as("the request waits for w2").isNotDone();
+        awaitReady(second, true);
+        var resumed = second.held.poll(10, TimeUnit.SECONDS);
+        assertThat(resumed).as("the request reached w2 once it was ready").isNotNull();
+        resumed.send(" beginning", 703);
+        resumed.end(3);
+        var result = call.get(10, TimeUnit.SECONDS);
+
+        assertThat(result.status()).isEqualTo(Status.OK);
+        assertThat(text(result)).isEqualTo("In the beginning");
+        assertThat(resumed.request().getResumeTokenIdsList()).containsExactly(701, 702);
+    }
+
+    @Test
     void aStreamFromAWorkerThatSendsNoTokenIdsIsNotResumedAndTheCallerGetsTheError() throws Exception {
         var first = new ScriptedWorker("w1", false);
         var second = new ScriptedWorker("w2", false);
