@@ -7,23 +7,51 @@ import dev.llmplatform.worker.core.domain.TokenLogprob;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The chunks of one Generate call, sent with flow control: while the call can take a message, each token goes out at
- * once with its text and id; while it cannot (a slow client or network), the tokens pending for the sequence are
- * coalesced and go out as one chunk (texts concatenated, ids appended) when the call is ready again, instead of
- * queueing one message per token in memory. The decode loop and gRPC's ready callback both call in, hence the lock.
+ * The chunks of one Generate call, sent with flow control and at most one per stream interval. The first token goes
+ * out at once, and so does each token that comes an interval or more after the previous message. Tokens that come
+ * sooner (short decode steps: a small model, a fast device) are coalesced, texts concatenated and ids appended, and
+ * go out together when the interval is up: every hop after the worker (scheduler, gateway, the client's SSE) then
+ * handles one message for several tokens. While the call cannot take a message (a slow client or network), tokens
+ * are coalesced the same way until it is ready again, instead of queueing one message per token in memory. The
+ * decode loop, the flush timer and gRPC's ready callback all call in, hence the lock.
  */
 final class ChunkStream {
 
+    /** One timer for every stream of the worker: it only hands a coalesced chunk to gRPC. */
+    private static final class FlushTimer {
+        static final ScheduledThreadPoolExecutor TIMER = timer();
+
+        private static ScheduledThreadPoolExecutor timer() {
+            var timer = (ScheduledThreadPoolExecutor) Executors.newScheduledThreadPool(1,
+                    Thread.ofPlatform().name("chunk-flush").daemon(true).factory());
+            timer.setRemoveOnCancelPolicy(true);
+            return timer;
+        }
+    }
+
     private final ServerCallStreamObserver<WorkerGenerateChunk> call;
+    private final long intervalNanos;
     private final StringBuilder pendingText = new StringBuilder();
     private final List<Integer> pendingTokens = new ArrayList<>();
     private final List<dev.llmplatform.proto.v1.TokenLogprob> pendingLogprobs = new ArrayList<>();
+    private long lastSent;
+    private boolean sentAny;
+    private ScheduledFuture<?> scheduledFlush;
 
-    /** Must be made while the call starts: gRPC takes the ready handler only then. */
-    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call) {
+    /**
+     * Must be made while the call starts: gRPC takes the ready handler only then.
+     *
+     * @param interval the least time between two chunks of this stream; zero sends each token as it comes
+     */
+    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, java.time.Duration interval) {
         this.call = call;
+        this.intervalNanos = Math.max(0, interval.toNanos());
         call.setOnReadyHandler(this::onReady);
     }
 
@@ -34,8 +62,11 @@ final class ChunkStream {
 
     /** The same, with the token's log probability when the request asked for them. */
     synchronized void send(String text, int token, TokenLogprob logprob) {
-        if (pendingTokens.isEmpty() && call.isReady()) {
+        long now = System.nanoTime();
+        boolean due = !sentAny || now - lastSent >= intervalNanos;
+        if (pendingTokens.isEmpty() && due && call.isReady()) {
             call.onNext(chunk(text, List.of(token), logprob == null ? List.of() : List.of(toProto(logprob))));
+            sent(now);
             return;
         }
         pendingText.append(text);
@@ -43,36 +74,58 @@ final class ChunkStream {
         if (logprob != null) {
             pendingLogprobs.add(toProto(logprob));
         }
-        if (call.isReady()) {
-            flush();
+        if (!call.isReady()) {
+            return; // onReady sends them
+        }
+        if (due) {
+            flush(now);
+        } else if (scheduledFlush == null) {
+            scheduledFlush = FlushTimer.TIMER.schedule(this::onInterval, lastSent + intervalNanos - now, TimeUnit.NANOSECONDS);
         }
     }
 
     /** The last chunk: whatever is pending goes first, whether or not the call is ready (it ends here). */
     synchronized void finish(WorkerGenerateChunk last) {
-        flush();
+        flush(System.nanoTime());
         call.onNext(last);
         call.onCompleted();
     }
 
     /** Ends the call with an error, after what is pending (those tokens were generated, and the caller counts them). */
     synchronized void fail(Throwable error) {
-        flush();
+        flush(System.nanoTime());
         call.onError(error);
     }
 
     private synchronized void onReady() {
         if (!pendingTokens.isEmpty() && call.isReady()) {
-            flush();
+            flush(System.nanoTime());
         }
     }
 
-    private void flush() {
+    private synchronized void onInterval() {
+        scheduledFlush = null;
+        if (!pendingTokens.isEmpty() && call.isReady() && !call.isCancelled()) {
+            flush(System.nanoTime());
+        }
+    }
+
+    private void flush(long now) {
         if (!pendingTokens.isEmpty()) {
             call.onNext(chunk(pendingText.toString(), pendingTokens, pendingLogprobs));
             pendingText.setLength(0);
             pendingTokens.clear();
             pendingLogprobs.clear();
+            sent(now);
+        }
+    }
+
+    private void sent(long now) {
+        lastSent = now;
+        sentAny = true;
+        if (scheduledFlush != null) {
+            scheduledFlush.cancel(false);
+            scheduledFlush = null;
         }
     }
 

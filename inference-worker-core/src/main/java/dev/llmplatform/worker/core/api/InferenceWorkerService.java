@@ -138,7 +138,7 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         var drained = new AtomicBoolean();
         Runnable abort = () -> drained.set(true);
         drain.track(abort);
-        var chunks = new ChunkStream(call);
+        var chunks = new ChunkStream(call, properties.streamInterval());
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
         CompletableFuture<GenerationOutcome> outcome;
         try {

@@ -26,6 +26,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param loadRetryInterval how long to wait before asking the registry again when it is not up yet
  * @param drainTimeout      on stop, how long running streams get to finish before they are ended and resumed
  *                          elsewhere by the scheduler (keep it under the pod's termination grace period)
+ * @param streamInterval    the least time between two chunks of one stream: tokens that come sooner go out together
+ *                          at the end of it (fewer messages per token on every hop when decode steps are short);
+ *                          the first token is never held; 0 sends each token as it comes
  * @param modelFile         a GGUF to load at start instead of following the registry (a worker run on its own, e.g.
  *                          on a lent GPU machine); its file name without .gguf is the model id
  * @param registryStateFile where the registry's last known state is kept, so that a worker restarted while the
@@ -46,6 +49,7 @@ public record WorkerProperties(
         @DefaultValue("64") int maxWaiting,
         @DefaultValue("2s") Duration loadRetryInterval,
         @DefaultValue("20s") Duration drainTimeout,
+        @DefaultValue("10ms") Duration streamInterval,
         Path modelFile,
         Path registryStateFile,
         @DefaultValue VariantChoice variantChoice) {

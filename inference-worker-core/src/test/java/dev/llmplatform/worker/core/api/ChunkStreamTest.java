@@ -5,16 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.llmplatform.proto.v1.FinishReason;
 import dev.llmplatform.proto.v1.WorkerGenerateChunk;
 import io.grpc.stub.ServerCallStreamObserver;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Flow control of a Generate stream: tokens that meet a call that cannot take them travel together, later. */
+/**
+ * Flow control of a Generate stream: tokens that meet a call that cannot take them travel together, later; and tokens
+ * that come within the stream interval of the previous chunk travel together at its end.
+ */
 class ChunkStreamTest {
 
     /** The server side of a call whose readiness the test switches, as a slow client's would switch. */
     static final class Call extends ServerCallStreamObserver<WorkerGenerateChunk> {
-        final List<WorkerGenerateChunk> sent = new ArrayList<>();
+        final List<WorkerGenerateChunk> sent = new CopyOnWriteArrayList<>(); // the flush timer sends too
         boolean ready = true;
         boolean completed;
         Runnable onReady = () -> { };
@@ -44,7 +49,7 @@ class ChunkStreamTest {
     @Test
     void aReadyCallGetsOneChunkPerToken() {
         var call = new Call();
-        var stream = new ChunkStream(call);
+        var stream = new ChunkStream(call, Duration.ZERO);
 
         stream.send("In", 10);
         stream.send(" the", 11);
@@ -55,7 +60,7 @@ class ChunkStreamTest {
     @Test
     void tokensPendingWhileTheCallIsNotReadyTravelAsOneChunkWhenItIs() {
         var call = new Call();
-        var stream = new ChunkStream(call);
+        var stream = new ChunkStream(call, Duration.ZERO);
         stream.send("In", 10);
         call.ready = false;
 
@@ -72,7 +77,7 @@ class ChunkStreamTest {
     @Test
     void theLastChunkFollowsWhatIsPendingEvenWhenTheCallIsNotReady() {
         var call = new Call();
-        var stream = new ChunkStream(call);
+        var stream = new ChunkStream(call, Duration.ZERO);
         call.ready = false;
         stream.send("In", 10);
         stream.send(" the", 11);
@@ -82,5 +87,48 @@ class ChunkStreamTest {
 
         assertThat(call.sent).containsExactly(chunk("In the", 10, 11), last);
         assertThat(call.completed).isTrue();
+    }
+
+    @Test
+    void theFirstTokenGoesAtOnceAndThoseWithinTheIntervalWaitForIt() {
+        var call = new Call();
+        var stream = new ChunkStream(call, Duration.ofHours(1));
+
+        stream.send("In", 10);
+        stream.send(" the", 11);
+        stream.send(" beginning", 12);
+
+        assertThat(call.sent).containsExactly(chunk("In", 10));
+        var last = WorkerGenerateChunk.newBuilder().setFinishReason(FinishReason.FINISH_REASON_STOP).build();
+        stream.finish(last);
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12), last);
+    }
+
+    @Test
+    void tokensHeldWithinTheIntervalGoOutTogetherWhenItEndsWithoutWaitingForAnotherToken() throws Exception {
+        var call = new Call();
+        var stream = new ChunkStream(call, Duration.ofMillis(20));
+
+        stream.send("In", 10);
+        stream.send(" the", 11);
+        stream.send(" beginning", 12);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (call.sent.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12));
+    }
+
+    @Test
+    void aTokenThatComesAfterTheIntervalGoesAtOnce() throws Exception {
+        var call = new Call();
+        var stream = new ChunkStream(call, Duration.ofMillis(20));
+
+        stream.send("In", 10);
+        Thread.sleep(30);
+        stream.send(" the", 11);
+
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the", 11));
     }
 }
