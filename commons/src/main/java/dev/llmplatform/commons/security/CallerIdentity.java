@@ -23,20 +23,32 @@ public record CallerIdentity(String name) {
     /** The identity a call from inside the same JVM (in-process transport) carries. */
     public static final CallerIdentity LOCAL = new CallerIdentity("local");
 
+    private static final String SESSION_KEY = "dev.llmplatform.caller-identity";
+
     public static Optional<CallerIdentity> current() {
         return Optional.ofNullable(CURRENT.get());
     }
 
+    /**
+     * The identity of a TLS session's peer. It is read from the certificate once per session (the connection's
+     * handshake fixed it) and kept in the session: every call on the connection asks again.
+     */
     public static Optional<CallerIdentity> of(SSLSession session) {
         if (session == null) {
             return Optional.empty();
         }
+        if (session.getValue(SESSION_KEY) instanceof CallerIdentity known) {
+            return Optional.of(known);
+        }
+        Optional<CallerIdentity> identity;
         try {
             Certificate[] chain = session.getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof X509Certificate leaf ? of(leaf) : Optional.empty();
+            identity = chain.length > 0 && chain[0] instanceof X509Certificate leaf ? of(leaf) : Optional.empty();
         } catch (SSLPeerUnverifiedException noClientCertificate) {
             return Optional.empty();
         }
+        identity.ifPresent(caller -> session.putValue(SESSION_KEY, caller));
+        return identity;
     }
 
     public static Optional<CallerIdentity> of(X509Certificate certificate) {
