@@ -372,6 +372,10 @@ class AdmissionAndFailoverTest {
         assertThat(result.retryAfter()).isEqualTo("5");
     }
 
+    private double queued() {
+        return meters.get("scheduler.queue.depth").tag("priority", "0").gauge().value();
+    }
+
     private void awaitReady(ScriptedWorker worker, boolean ready) throws InterruptedException {
         worker.ready = ready;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -450,8 +454,12 @@ class AdmissionAndFailoverTest {
         var failing = first.held.poll(10, TimeUnit.SECONDS);
         failing.send("In the", 701, 702);
         failing.die();
-        Thread.sleep(300); // longer than admission's tick: the request is not refused while w2 is not ready
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (queued() < 1 && !call.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         assertThat(call).as("the request waits for w2").isNotDone();
+        assertThat(queued()).as("requests waiting in admission").isEqualTo(1);
         awaitReady(second, true);
         var resumed = second.held.poll(10, TimeUnit.SECONDS);
         assertThat(resumed).as("the request reached w2 once it was ready").isNotNull();

@@ -5,6 +5,7 @@ import dev.llmplatform.proto.v1.TopLogprob;
 import dev.llmplatform.proto.v1.WorkerGenerateChunk;
 import dev.llmplatform.worker.core.domain.TokenLogprob;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -41,7 +42,6 @@ final class ChunkStream {
     private final List<Integer> pendingTokens = new ArrayList<>();
     private final List<dev.llmplatform.proto.v1.TokenLogprob> pendingLogprobs = new ArrayList<>();
     private long lastSent;
-    private boolean sentAny;
     private ScheduledFuture<?> scheduledFlush;
 
     /**
@@ -49,9 +49,10 @@ final class ChunkStream {
      *
      * @param interval the least time between two chunks of this stream; zero sends each token as it comes
      */
-    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, java.time.Duration interval) {
+    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, Duration interval) {
         this.call = call;
         this.intervalNanos = Math.max(0, interval.toNanos());
+        this.lastSent = System.nanoTime() - intervalNanos; // the first token is due at once
         call.setOnReadyHandler(this::onReady);
     }
 
@@ -63,7 +64,7 @@ final class ChunkStream {
     /** The same, with the token's log probability when the request asked for them. */
     synchronized void send(String text, int token, TokenLogprob logprob) {
         long now = System.nanoTime();
-        boolean due = !sentAny || now - lastSent >= intervalNanos;
+        boolean due = now - lastSent >= intervalNanos;
         if (pendingTokens.isEmpty() && due && call.isReady()) {
             call.onNext(chunk(text, List.of(token), logprob == null ? List.of() : List.of(toProto(logprob))));
             sent(now);
@@ -122,7 +123,6 @@ final class ChunkStream {
 
     private void sent(long now) {
         lastSent = now;
-        sentAny = true;
         if (scheduledFlush != null) {
             scheduledFlush.cancel(false);
             scheduledFlush = null;

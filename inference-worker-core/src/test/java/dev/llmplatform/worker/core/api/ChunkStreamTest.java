@@ -126,7 +126,7 @@ class ChunkStreamTest {
         var stream = new ChunkStream(call, Duration.ofMillis(20));
 
         stream.send("In", 10);
-        Thread.sleep(30);
+        Thread.sleep(30); // at least 30 ms pass, whatever the machine's load: the interval is over
         stream.send(" the", 11);
 
         assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the", 11));
