@@ -23,6 +23,18 @@ class ObservabilityDefaultsTest {
     }
 
     @Test
+    void noMeterNobodyReadsIsKeptPerCall() {
+        var environment = new StandardEnvironment();
+
+        new ObservabilityDefaults().postProcessEnvironment(environment, new SpringApplication());
+
+        assertThat(environment.getProperty("management.metrics.observations.ignored-meters")).isEqualTo("long-task-timer");
+        assertThat(environment.getProperty(
+                "management.prometheus.metrics.export.properties.io.prometheus.exemplars.sample_interval_milliseconds", Integer.class))
+                .isEqualTo(1000);
+    }
+
+    @Test
     void aServicesOwnSettingOrItsEnvironmentWins() {
         var environment = new StandardEnvironment();
         environment.getPropertySources().addFirst(new MapPropertySource("deployment",
