@@ -21,7 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param slots             sequences decoded together in one batch (continuous batching)
  * @param contextPerSlot    tokens of KV cache each sequence may use (prompt plus output), capped by the model's own
  * @param batchTokens       tokens one decode step may hold (running sequences' next tokens plus prompt chunks)
- * @param threads           llama.cpp compute threads; 0 means one per core on the CPU back end, llama.cpp's choice on a GPU
+ * @param threads           llama.cpp compute threads; 0 means one per core but one on the CPU back end (at least 1),
+ *                          llama.cpp's choice on a GPU
  * @param maxWaiting        requests allowed to wait for a free slot before new ones are refused
  * @param loadRetryInterval how long to wait before asking the registry again when it is not up yet
  * @param drainTimeout      on stop, how long running streams get to finish before they are ended and resumed

@@ -276,12 +276,20 @@ public class ModelLoader implements AutoCloseable {
                 ? os.getTotalMemorySize() : Long.MAX_VALUE;
     }
 
-    /** On the CPU every thread computes, and more threads than cores only thrash. */
+    /**
+     * On the CPU every thread computes, and more threads than cores only thrash. One core is left to the rest: the
+     * worker's own gRPC transport and sampling, and locally the relay. llama.cpp's threads meet at a barrier every
+     * step, so one of them descheduled stalls them all (docs/benchmarks.md: on 2 cores, 1 thread served more than 2).
+     */
+    static int cpuThreads(int cores) {
+        return Math.max(1, cores - 1);
+    }
+
     private int threads(Backend.Usable usable) {
         if (properties.threads() > 0 || usable.gpu()) {
             return properties.threads();
         }
-        return Runtime.getRuntime().availableProcessors();
+        return cpuThreads(Runtime.getRuntime().availableProcessors());
     }
 
     private static int contextLength(Model model, ModelArtifact artifact) {

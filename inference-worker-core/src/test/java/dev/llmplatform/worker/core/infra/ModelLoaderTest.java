@@ -51,6 +51,13 @@ class ModelLoaderTest {
     }
 
     @Test
+    void onTheCpuItComputesOnEveryCoreButOneAndOnAtLeastOne() {
+        assertThat(ModelLoader.cpuThreads(1)).isEqualTo(1);
+        assertThat(ModelLoader.cpuThreads(2)).isEqualTo(1);
+        assertThat(ModelLoader.cpuThreads(16)).isEqualTo(15);
+    }
+
+    @Test
     void aPromotionSwitchesToTheNewVariantAndRetiresTheOldEngine() throws Exception {
         Path copy = Files.copy(GGUF, dir.resolve("v2.gguf"), StandardCopyOption.REPLACE_EXISTING);
         String sha256 = Sha256.of(GGUF);
