@@ -30,6 +30,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param streamInterval    the least time between two chunks of one stream: tokens that come sooner go out together
  *                          at the end of it (fewer messages per token on every hop when decode steps are short);
  *                          the first token is never held; 0 sends each token as it comes
+ * @param promptCache       host memory, per loaded model, for the KV cells of prompts whose sequence id went to another
+ *                          prompt, so that a prompt coming back (a chat's next turn, a repeated request) is restored
+ *                          in one copy instead of prefilled again, as llama-server's --cache-ram; 0B keeps none
  * @param modelFile         a GGUF to load at start instead of following the registry (a worker run on its own, e.g.
  *                          on a lent GPU machine); its file name without .gguf is the model id
  * @param registryStateFile where the registry's last known state is kept, so that a worker restarted while the
@@ -51,6 +54,7 @@ public record WorkerProperties(
         @DefaultValue("2s") Duration loadRetryInterval,
         @DefaultValue("20s") Duration drainTimeout,
         @DefaultValue("10ms") Duration streamInterval,
+        @DefaultValue("256MB") DataSize promptCache,
         Path modelFile,
         Path registryStateFile,
         @DefaultValue VariantChoice variantChoice) {

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * sequence takes the free id whose cached tokens share the longest prefix with its prompt, drops the cells past
  * that prefix (llama_memory_seq_rm) and prefills only the rest; with nothing shared it takes an empty id, or the
  * least recently used one. KV cells are tagged with their sequence id, so taking over the id is the copy: no KV
- * data moves.
+ * data moves. The cells an id held past the prefix its new sequence shares are copied to host memory before they
+ * are dropped ({@link HostPromptCache}, when it has a budget): a later prompt that starts with them, after every id
+ * has since held other prompts, gets them back in one copy instead of a prefill.
  */
 public final class ContinuousBatchingEngine implements GenerationEngine {
 
@@ -76,10 +78,19 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     /** Prompt tokens a step may add while others decode (see {@link #steer}). */
     private double prefillChunk = 4;
     private volatile long reusedPromptTokens;
+    private final HostPromptCache promptCache;
+    private volatile long restoredPromptTokens;
     private volatile long[] cachedPrefixKeys = new long[0];
 
     public ContinuousBatchingEngine(String modelId, LlamaContext context, int slots, int batchTokens, StepListener listener) {
+        this(modelId, context, slots, batchTokens, 0, listener);
+    }
+
+    /** @param promptCacheBytes host memory for sequences' cells after their id went to another prompt; 0: none */
+    public ContinuousBatchingEngine(String modelId, LlamaContext context, int slots, int batchTokens, long promptCacheBytes,
+                                    StepListener listener) {
         this.modelId = modelId;
+        this.promptCache = new HostPromptCache(promptCacheBytes);
         this.context = context;
         this.slotCount = slots;
         this.batchTokens = Math.max(batchTokens, slots);
@@ -107,6 +118,11 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     @Override
     public long reusedPromptTokens() {
         return reusedPromptTokens;
+    }
+
+    /** Prompt tokens that were not computed again because their cells came back from host memory. */
+    public long restoredPromptTokens() {
+        return restoredPromptTokens;
     }
 
     @Override
@@ -166,6 +182,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             log.error("Decode loop of {} stopped", modelId, e);
             closing = true;
         } finally {
+            promptCache.clear();
             for (Sequence s : List.copyOf(active)) {
                 finish(s, new GenerationOutcome.Failed(s.text.generated(), "engine " + modelId + " stopped"));
             }
@@ -192,11 +209,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             }
             PrefixSlots.Taken taken = slots.take(next.prefill);
             next.seqId = taken.seqId();
-            // at least the last prompt token is decoded again: its logits give the first token
-            int reused = Math.min(taken.cachedPrefix(), next.prefill.length - 1);
-            if (taken.cachedTokens() > reused) {
-                context.forget(next.seqId, reused);
-            }
+            int reused = reusePrefix(next, taken);
             next.prefilled = reused;
             next.position = reused;
             next.decoded.addAll(next.prefill, reused);
@@ -207,6 +220,38 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         }
         running = active.size();
         cachedPrefixKeys = slots.prefixKeys(PrefixKeys.DEFAULT_BLOCK_TOKENS);
+    }
+
+    /**
+     * Leaves in the sequence's cells the longest prefix of its prompt that is cached, on its id or in host memory,
+     * and says how long it is. At least the last prompt token is decoded again: its logits give the first token. What
+     * the id held past the shared prefix goes to host memory first, so that its prompt can come back.
+     */
+    private int reusePrefix(Sequence next, PrefixSlots.Taken taken) {
+        int seqId = next.seqId;
+        int last = next.prefill.length - 1;
+        int reused = Math.min(taken.cachedPrefix(), last);
+        boolean dropsCells = taken.cachedTokens() > reused;
+        if (dropsCells) {
+            promptCache.keep(slots.tokens(seqId), arena -> context.copySequence(seqId, arena));
+        }
+        var match = promptCache.longestPrefix(next.prefill);
+        if (match.isPresent() && Math.min(match.get().prefix(), last) >= reused + HostPromptCache.MIN_TOKENS) {
+            int restored = Math.min(match.get().prefix(), last);
+            if (!context.restoreSequence(seqId, match.get().entry().cells())) {
+                log.debug("No room in the KV cache to restore {} cached tokens for {}", restored, next.request.requestId());
+                return 0; // llama.cpp emptied the sequence
+            }
+            if (match.get().entry().tokens().length > restored) {
+                context.forget(seqId, restored);
+            }
+            restoredPromptTokens += restored;
+            return restored;
+        }
+        if (dropsCells) {
+            context.forget(seqId, reused);
+        }
+        return reused;
     }
 
     private void step(LlamaBatch batch) {

@@ -74,6 +74,11 @@ final class PrefixSlots {
         lastUsed[seqId] = ++clock;
     }
 
+    /** The tokens in {@code seqId}'s cells (or about to be, while it runs). */
+    int[] tokens(int seqId) {
+        return cached[seqId];
+    }
+
     /** A running sequence's tokens on {@code seqId} (its prompt): in the cache, or about to be. */
     void holding(int seqId, int[] tokens) {
         cached[seqId] = tokens;

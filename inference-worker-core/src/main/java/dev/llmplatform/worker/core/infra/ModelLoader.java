@@ -247,7 +247,7 @@ public class ModelLoader implements AutoCloseable {
             var llama = new LlamaContext(usable.library(), file, new LlamaContext.Settings(
                     usable.gpu() ? properties.gpuLayers() : 0, properties.slots(), context, properties.batchTokens(), threads(usable)));
             var engine = new ContinuousBatchingEngine(model.getId(), llama, properties.slots(), properties.batchTokens(),
-                    metrics.stepListener());
+                    properties.promptCache().toBytes(), metrics.stepListener());
             var draining = new DrainingEngine(engine, () -> models.get(model.getId()).map(LoadedModels.Entry::engine));
             long created = artifact.getVersionCreatedEpochSeconds() > 0 ? artifact.getVersionCreatedEpochSeconds() : model.getCreatedEpochSeconds();
             String variant = artifact.getVariantId().isBlank() ? "gguf" : artifact.getVariantId();

@@ -21,6 +21,9 @@ public final class LlamaContext implements AutoCloseable {
     public record Settings(int gpuLayers, int sequences, int contextPerSequence, int batchTokens, int threads) {
     }
 
+    /** LLAMA_STATE_SEQ_FLAGS_NONE: a sequence's whole state, copied to the host. */
+    private static final int STATE_SEQ_FLAGS_NONE = 0;
+
     private final LlamaLibrary library;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment model;
@@ -136,6 +139,38 @@ public final class LlamaContext implements AutoCloseable {
             throw e;
         } catch (Throwable e) {
             throw new IllegalStateException("llama_memory_seq_rm failed: " + e, e);
+        }
+    }
+
+    /**
+     * A copy of one sequence's KV cells (positions and keys and values) in memory allocated from {@code arena}, the
+     * host's even when the cache lives on a GPU; empty when the sequence holds no cells or llama.cpp could not copy
+     * them.
+     */
+    public java.util.Optional<MemorySegment> copySequence(int seqId, Arena arena) {
+        try {
+            long size = (long) library.stateSeqGetSize.invokeExact(context, seqId, STATE_SEQ_FLAGS_NONE);
+            if (size <= 0) {
+                return java.util.Optional.empty();
+            }
+            MemorySegment copy = arena.allocate(size);
+            long written = (long) library.stateSeqGetData.invokeExact(context, copy, size, seqId, STATE_SEQ_FLAGS_NONE);
+            return written == size ? java.util.Optional.of(copy) : java.util.Optional.empty();
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_state_seq_get_data failed: " + e, e);
+        }
+    }
+
+    /**
+     * Puts a copy made by {@link #copySequence} into sequence {@code seqId}, in place of whatever it held. False when
+     * the KV cache had no room for it: the sequence is then empty.
+     */
+    public boolean restoreSequence(int seqId, MemorySegment copy) {
+        try {
+            long read = (long) library.stateSeqSetData.invokeExact(context, copy, copy.byteSize(), seqId, STATE_SEQ_FLAGS_NONE);
+            return read > 0;
+        } catch (Throwable e) {
+            throw new IllegalStateException("llama_state_seq_set_data failed: " + e, e);
         }
     }
 

@@ -67,6 +67,9 @@ public final class LlamaLibrary {
     final MethodHandle nCtx;
     final MethodHandle getMemory;
     final MethodHandle memorySeqRm;
+    final MethodHandle stateSeqGetSize;
+    final MethodHandle stateSeqGetData;
+    final MethodHandle stateSeqSetData;
     final MethodHandle batchInit;
     final MethodHandle batchFree;
     final MethodHandle decode;
@@ -145,6 +148,11 @@ public final class LlamaLibrary {
         nCtx = handle("llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         getMemory = handle("llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
         memorySeqRm = handle("llama_memory_seq_rm", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
+        stateSeqGetSize = handle("llama_state_seq_get_size_ext", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
+        stateSeqGetData = handle("llama_state_seq_get_data_ext",
+                FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT));
+        stateSeqSetData = handle("llama_state_seq_set_data_ext",
+                FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT));
         batchInit = handle("llama_batch_init", FunctionDescriptor.of(LlamaStructs.BATCH, JAVA_INT, JAVA_INT, JAVA_INT));
         batchFree = handle("llama_batch_free", FunctionDescriptor.ofVoid(LlamaStructs.BATCH));
         decode = handle("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, LlamaStructs.BATCH));
