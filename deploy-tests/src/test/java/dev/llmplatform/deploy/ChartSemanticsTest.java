@@ -56,7 +56,7 @@ class ChartSemanticsTest {
         assertThat(Yamls.get(cpu, "spec.replicas")).isEqualTo(4);
         var container = Yamls.list(cpu, "spec.template.spec.containers").getFirst();
         assertThat(Yamls.map(container, "resources.requests")).containsEntry("cpu", "8").containsEntry("memory", "8Gi");
-        assertThat(env(container)).containsEntry("WORKER_THREADS", "8");
+        assertThat(env(container)).containsEntry("WORKER_THREADS", "8").containsEntry("WORKER_PROMPTCACHE", "256MB");
     }
 
     // --- autoscaling ---------------------------------------------------------------------------------------
