@@ -219,7 +219,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             resume(next);
         }
         running = active.size();
-        cachedPrefixKeys = slots.prefixKeys(PrefixKeys.DEFAULT_BLOCK_TOKENS);
+        cachedPrefixKeys = prefixKeys();
     }
 
     /**
@@ -252,6 +252,26 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             context.forget(seqId, reused);
         }
         return reused;
+    }
+
+    /**
+     * The prefix keys of what the ids hold, then of the prompts most recently kept in host memory: the scheduler sends
+     * a prompt that starts with either here.
+     */
+    private long[] prefixKeys() {
+        long[] onIds = slots.prefixKeys(PrefixKeys.DEFAULT_BLOCK_TOKENS);
+        long[] inHost = promptCache.prefixKeys();
+        if (inHost.length == 0) {
+            return onIds;
+        }
+        var all = new java.util.LinkedHashSet<Long>(onIds.length + inHost.length);
+        for (long key : onIds) {
+            all.add(key);
+        }
+        for (long key : inHost) {
+            all.add(key);
+        }
+        return all.stream().mapToLong(Long::longValue).toArray();
     }
 
     private void step(LlamaBatch batch) {
@@ -441,7 +461,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
                 running = active.size();
                 // before the caller hears the end: a load report right after it must not count this sequence
                 cachedTokens = Math.max(0, cachedTokens - s.position);
-                cachedPrefixKeys = slots.prefixKeys(PrefixKeys.DEFAULT_BLOCK_TOKENS);
+                cachedPrefixKeys = prefixKeys();
             }
         }
         s.end(outcome);

@@ -1,5 +1,6 @@
 package dev.llmplatform.worker.core.engine;
 
+import dev.llmplatform.commons.prefix.PrefixKeys;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -22,8 +23,11 @@ final class HostPromptCache {
     /** Bounds the scan each admission makes over the entries, whatever their size. */
     static final int MAX_ENTRIES = 1024;
 
-    /** One sequence's tokens and the copy of their KV cells. */
-    record Entry(int[] tokens, MemorySegment cells, Arena arena) {
+    /** How many of the most recently used entries the worker's load report names (it goes out several times a second). */
+    static final int REPORTED_ENTRIES = 64;
+
+    /** One sequence's tokens, the copy of their KV cells, and the keys of their prefixes (as {@link PrefixKeys}). */
+    record Entry(int[] tokens, MemorySegment cells, Arena arena, long[] prefixKeys) {
     }
 
     /** The entry sharing the longest prefix with a prompt, and how long that prefix is. */
@@ -70,7 +74,8 @@ final class HostPromptCache {
             arena.close();
             return;
         }
-        entries.add(new Entry(tokens.clone(), cells.get(), arena));
+        entries.add(new Entry(tokens.clone(), cells.get(), arena,
+                PrefixKeys.of(tokens, tokens.length, PrefixKeys.DEFAULT_BLOCK_TOKENS)));
         bytes += cells.get().byteSize();
         while (bytes > budgetBytes || entries.size() > MAX_ENTRIES) {
             free(entries.removeFirst());
@@ -93,6 +98,17 @@ final class HostPromptCache {
         }
         touch(best);
         return Optional.of(new Match(best, bestPrefix));
+    }
+
+    /** The prefix keys of the {@value #REPORTED_ENTRIES} most recently used entries, most recent first. */
+    long[] prefixKeys() {
+        var keys = new java.util.LinkedHashSet<Long>();
+        for (int i = entries.size() - 1; i >= Math.max(0, entries.size() - REPORTED_ENTRIES); i--) {
+            for (long key : entries.get(i).prefixKeys()) {
+                keys.add(key);
+            }
+        }
+        return keys.stream().mapToLong(Long::longValue).toArray();
     }
 
     long bytes() {

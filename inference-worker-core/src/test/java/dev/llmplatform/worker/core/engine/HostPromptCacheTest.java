@@ -52,6 +52,24 @@ class HostPromptCacheTest {
     }
 
     @Test
+    void aPromptKeptInHostMemoryIsReportedToTheSchedulerWithTheKeysItComputes() throws Exception {
+        var engine = oneSlotEngine(16L << 20);
+        try (var tokens = new LlamaContext(CpuBuild.library(), CpuBuild.GGUF, new LlamaContext.Settings(0, 1, 256, 64, 1))) {
+            int[] psalm = chat(tokens, "Recite the first three verses of Psalm 23, then the first verse of Psalm 24");
+            generate(engine, GenerationRequest.greedy("psalm", psalm, 8));
+            generate(engine, GenerationRequest.greedy("genesis", chat(tokens, "Recite Genesis 1:3"), 8));
+
+            long[] keys = dev.llmplatform.commons.prefix.PrefixKeys.of(psalm, psalm.length,
+                    dev.llmplatform.commons.prefix.PrefixKeys.DEFAULT_BLOCK_TOKENS);
+
+            assertThat(keys).isNotEmpty();
+            assertThat(engine.cachedPrefixKeys()).contains(keys);
+        } finally {
+            engine.close();
+        }
+    }
+
+    @Test
     void withoutABudgetOnlyWhatTheSequenceIdStillHoldsIsReused() throws Exception {
         var engine = oneSlotEngine(0);
         try (var tokens = new LlamaContext(CpuBuild.library(), CpuBuild.GGUF, new LlamaContext.Settings(0, 1, 256, 64, 1))) {
