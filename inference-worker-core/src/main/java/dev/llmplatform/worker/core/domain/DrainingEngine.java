@@ -74,6 +74,16 @@ public final class DrainingEngine implements GenerationEngine {
         return engine.reusedPromptTokens();
     }
 
+    @Override
+    public long restoredPromptTokens() {
+        return engine.restoredPromptTokens();
+    }
+
+    @Override
+    public long promptCacheBytes() {
+        return engine.promptCacheBytes();
+    }
+
     /** Generations running on this engine now. */
     public int running() {
         return Math.max(0, running.get());

@@ -32,6 +32,16 @@ public interface GenerationEngine extends AutoCloseable {
         return 0;
     }
 
+    /** Of those, the tokens copied back from host memory (a prompt cache) rather than found on a sequence id. */
+    default long restoredPromptTokens() {
+        return 0;
+    }
+
+    /** Host memory the engine's prompt cache holds now. */
+    default long promptCacheBytes() {
+        return 0;
+    }
+
     @Override
     void close();
 

@@ -80,6 +80,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
     private volatile long reusedPromptTokens;
     private final HostPromptCache promptCache;
     private volatile long restoredPromptTokens;
+    /** The prompt cache's size as the decode loop last left it, for readers on other threads. */
+    private volatile long promptCacheBytes;
     private volatile long[] cachedPrefixKeys = new long[0];
 
     public ContinuousBatchingEngine(String modelId, LlamaContext context, int slots, int batchTokens, StepListener listener) {
@@ -120,9 +122,14 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         return reusedPromptTokens;
     }
 
-    /** Prompt tokens that were not computed again because their cells came back from host memory. */
+    @Override
     public long restoredPromptTokens() {
         return restoredPromptTokens;
+    }
+
+    @Override
+    public long promptCacheBytes() {
+        return promptCacheBytes;
     }
 
     @Override
@@ -183,6 +190,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             closing = true;
         } finally {
             promptCache.clear();
+            promptCacheBytes = 0;
             for (Sequence s : List.copyOf(active)) {
                 finish(s, new GenerationOutcome.Failed(s.text.generated(), "engine " + modelId + " stopped"));
             }
@@ -234,6 +242,7 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
         boolean dropsCells = taken.cachedTokens() > reused;
         if (dropsCells) {
             promptCache.keep(slots.tokens(seqId), arena -> context.copySequence(seqId, arena));
+            promptCacheBytes = promptCache.bytes();
         }
         var match = promptCache.longestPrefix(next.prefill);
         if (match.isPresent() && Math.min(match.get().prefix(), last) >= reused + HostPromptCache.MIN_TOKENS) {

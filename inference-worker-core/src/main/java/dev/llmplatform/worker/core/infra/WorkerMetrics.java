@@ -5,6 +5,7 @@ import dev.llmplatform.worker.core.domain.GenerationOutcome;
 import dev.llmplatform.worker.core.domain.LoadedModels;
 import dev.llmplatform.worker.core.engine.ContinuousBatchingEngine;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -43,7 +44,22 @@ public class WorkerMetrics {
             gauge("worker.kv.cache.usage", modelId, GenerationEngine.EngineLoad::kvCacheUsage);
             gauge("worker.decode.tokens.per.second", modelId, GenerationEngine.EngineLoad::decodeTokensPerSecond);
             gauge("worker.prefill.tokens.per.second", modelId, GenerationEngine.EngineLoad::prefillTokensPerSecond);
+            engineFigure("worker.prompt.cache.bytes", modelId, GenerationEngine::promptCacheBytes);
+            FunctionCounter.builder("worker.prompt.tokens.reused", models, m -> engineFigure(m, modelId, GenerationEngine::reusedPromptTokens))
+                    .description("prompt tokens found cached (on a sequence id or in host memory) instead of prefilled")
+                    .tag("model", modelId).register(meters);
+            FunctionCounter.builder("worker.prompt.tokens.restored", models, m -> engineFigure(m, modelId, GenerationEngine::restoredPromptTokens))
+                    .description("of those, prompt tokens copied back from the host-memory prompt cache")
+                    .tag("model", modelId).register(meters);
         }
+    }
+
+    private void engineFigure(String name, String modelId, java.util.function.ToLongFunction<GenerationEngine> value) {
+        Gauge.builder(name, models, m -> engineFigure(m, modelId, value)).tag("model", modelId).register(meters);
+    }
+
+    private static double engineFigure(LoadedModels models, String modelId, java.util.function.ToLongFunction<GenerationEngine> value) {
+        return models.get(modelId).map(e -> (double) value.applyAsLong(e.engine())).orElse(0.0);
     }
 
     private void gauge(String name, String modelId, ToDoubleFunction<GenerationEngine.EngineLoad> value) {

@@ -203,6 +203,24 @@ class InferenceWorkerServiceTest {
         assertThat(last.getUsage().getPromptTokens()).isEqualTo(3);
     }
 
+    @Test
+    void aPromptBackFromHostMemoryIsMeteredAsReusedAndRestored() throws Exception {
+        registryPromotes(GGUF, Sha256.of(GGUF));
+        int[] psalm = java.util.stream.IntStream.generate(() -> 10).limit(40).toArray();
+
+        text(greedy(psalm, 4));
+        text(greedy(java.util.stream.IntStream.generate(() -> 11).limit(40).toArray(), 4)); // the other of the 2 ids
+        text(greedy(java.util.stream.IntStream.generate(() -> 12).limit(40).toArray(), 4)); // takes psalm's id
+        double cached = meters.get("worker.prompt.cache.bytes").tag("model", "tiny-kjv-chat").gauge().value();
+        text(greedy(psalm, 4));
+
+        assertThat(cached).isPositive();
+        assertThat(meters.get("worker.prompt.tokens.restored").tag("model", "tiny-kjv-chat").functionCounter().count())
+                .isEqualTo(psalm.length - 1);
+        assertThat(meters.get("worker.prompt.tokens.reused").tag("model", "tiny-kjv-chat").functionCounter().count())
+                .isGreaterThanOrEqualTo(psalm.length - 1);
+    }
+
     private String text(WorkerGenerateRequest request) {
         var text = new StringBuilder();
         worker.generate(request).forEachRemaining(chunk -> text.append(chunk.getText()));
