@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# What the relay costs in CPU per request: samples, every INTERVAL seconds, the CPU time (user + system, from
+# /proc/PID/stat) of each platform service's JVM and the gateway's served request count (gateway_requests_total on
+# its management port), while a benchmark runs on this machine; then says, per stretch of requests, how much CPU
+# each service spent per request.
+#
+#   tools/bench/relay-cpu.sh sample OUT.tsv [INTERVAL]     # until the gateway's JVM is gone (or Ctrl-C)
+#   tools/bench/relay-cpu.sh report OUT.tsv [FROM [TO]]    # ms per request between the samples at FROM and TO requests
+#
+# The services are found by their executable jars (<service>-<version>-exec.jar), as the platform launcher starts
+# them (./platform up, serve-bench.sh). Only loopback is read.
+set -euo pipefail
+SERVICES=(gateway scheduler-service tokenizer-service inference-cpu-service model-registry)
+mode="${1:-}"; out="${2:-}"
+[[ -n "$mode" && -n "$out" ]] || { sed -n 2,11p "$0"; exit 2; }
+
+cpu_seconds() { # pid -> CPU seconds of the process (all its threads)
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo NA
+}
+pid_of() { pgrep -f -- "/$1-[0-9.]*[A-Z-]*-exec.jar" | head -1 || true; }
+
+case "$mode" in
+sample)
+  interval="${3:-5}"
+  printf 't\t%s\trequests\n' "$(IFS=$'\t'; echo "${SERVICES[*]}")" > "$out"
+  metrics=""; seen=false
+  while true; do
+    gateway="$(pid_of gateway)"
+    if [[ -z "$gateway" ]]; then
+      $seen && break
+      sleep "$interval"; continue
+    fi
+    seen=true
+    if [[ -z "$metrics" ]]; then
+      for port in $(ss -ltnp 2>/dev/null | grep "pid=$gateway," | awk '{print $4}' | sed 's/.*://'); do
+        if curl -sf -m 1 "http://127.0.0.1:$port/actuator/prometheus" | grep -q '^gateway_requests_total'; then
+          metrics="http://127.0.0.1:$port/actuator/prometheus"; break
+        fi
+      done
+    fi
+    row="$(date +%s)"
+    for service in "${SERVICES[@]}"; do
+      pid="$(pid_of "$service")"
+      row+=$'\t'"$([[ -n "$pid" ]] && cpu_seconds "$pid" || echo NA)"
+    done
+    requests=NA
+    if [[ -n "$metrics" ]]; then
+      requests="$(curl -sf -m 2 "$metrics" | awk '/^gateway_requests_total/ {s += $NF} END {printf "%d", s}' || echo NA)"
+    fi
+    echo "$row"$'\t'"$requests" >> "$out"
+    sleep "$interval"
+  done
+  ;;
+report)
+  from="${3:-0}"; to="${4:-999999999}"
+  # only the intervals in which the gateway served requests count, so that the other targets' runs of a benchmark
+  # (the worker or llama-server called directly) are left out
+  awk -F'\t' -v from="$from" -v to="$to" '
+    NR == 1 { for (i = 2; i < NF; i++) name[i] = $i; n = NF; next }
+    {
+      ok = $n ~ /^[0-9]+$/ && $n >= from && $n <= to
+      if (ok && had && $n > prev[n]) {
+        for (i = 2; i < n; i++) if ($i != "NA" && prev[i] != "NA") cpu[i] += $i - prev[i]
+        served += $n - prev[n]
+      }
+      had = ok
+      for (i = 2; i <= n; i++) prev[i] = $i
+    }
+    END {
+      if (served == 0) { print "no requests served between " from " and " to; exit 1 }
+      printf "%d requests served between %d and %d\n", served, from, to
+      for (i = 2; i < n; i++) printf "  %-22s %7.2f ms CPU per request\n", name[i], cpu[i] * 1000 / served
+    }' "$out"
+  ;;
+*) sed -n 2,11p "$0"; exit 2 ;;
+esac
