@@ -33,7 +33,8 @@ sample)
     seen=true
     if [[ -z "$metrics" ]]; then
       for port in $(ss -ltnp 2>/dev/null | grep "pid=$gateway," | awk '{print $4}' | sed 's/.*://'); do
-        if curl -sf -m 1 "http://127.0.0.1:$port/actuator/prometheus" | grep -q '^gateway_requests_total'; then
+        body="$(curl -sf -m 1 "http://127.0.0.1:$port/actuator/prometheus" || true)"
+        if grep -q '^gateway_requests_total' <<<"$body"; then
           metrics="http://127.0.0.1:$port/actuator/prometheus"; break
         fi
       done
@@ -45,7 +46,8 @@ sample)
     done
     requests=NA
     if [[ -n "$metrics" ]]; then
-      requests="$(curl -sf -m 2 "$metrics" | awk '/^gateway_requests_total/ {s += $NF} END {printf "%d", s}' || echo NA)"
+      body="$(curl -sf -m 2 "$metrics" || true)"
+      requests="$(awk '/^gateway_requests_total/ {s += $NF; found = 1} END {if (found) printf "%d", s; else print "NA"}' <<<"$body")"
     fi
     echo "$row"$'\t'"$requests" >> "$out"
     sleep "$interval"
@@ -60,7 +62,7 @@ report)
     {
       ok = $n ~ /^[0-9]+$/ && $n >= from && $n <= to
       if (ok && had && $n > prev[n]) {
-        for (i = 2; i < n; i++) if ($i != "NA" && prev[i] != "NA") cpu[i] += $i - prev[i]
+        for (i = 2; i < n; i++) if ($i != "NA" && prev[i] != "NA") { cpu[i] += $i - prev[i]; seen[i] = 1 }
         served += $n - prev[n]
       }
       had = ok
@@ -69,7 +71,9 @@ report)
     END {
       if (served == 0) { print "no requests served between " from " and " to; exit 1 }
       printf "%d requests served between %d and %d\n", served, from, to
-      for (i = 2; i < n; i++) printf "  %-22s %7.2f ms CPU per request\n", name[i], cpu[i] * 1000 / served
+      for (i = 2; i < n; i++)
+        if (seen[i]) printf "  %-22s %7.2f ms CPU per request\n", name[i], cpu[i] * 1000 / served
+        else printf "  %-22s not running\n", name[i]
     }' "$out"
   ;;
 *) sed -n 2,11p "$0"; exit 2 ;;
