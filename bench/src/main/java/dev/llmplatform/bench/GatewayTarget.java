@@ -55,6 +55,9 @@ public final class GatewayTarget implements Target {
         body.putObject("stream_options").put("include_usage", true);
         body.putArray("messages").addObject().put("role", "user").put("content", prompt.userText());
         sampling.seed().ifPresent(seed -> body.put("seed", seed));
+        if (sampling.ignoreEos()) {
+            body.put("ignore_eos", true);
+        }
         return JSON.writeValueAsString(body);
     }
 

@@ -41,7 +41,8 @@ public final class ReferenceEngineTarget implements Target {
                 .setRepeatPenalty(1.0f)
                 .setFrequencyPenalty(0f)
                 .setPresencePenalty(0f)
-                .setCachePrompt(true);
+                .setCachePrompt(true)
+                .setIgnoreEos(sampling.ignoreEos());
         sampling.seed().ifPresent(seed -> p.setSeed((int) seed));
         return p;
     }

@@ -99,6 +99,10 @@ public final class ServeBench implements Callable<Integer> {
     @Option(names = "--output-len", defaultValue = "64", description = "max_tokens of each request.")
     int outputLen;
 
+    @Option(names = "--ignore-eos", description = "Every answer runs to --output-len tokens, past the model's end "
+            + "(ignore_eos, on every target).")
+    boolean ignoreEos;
+
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy: every target generates the same tokens.")
     double temperature;
 
@@ -182,7 +186,8 @@ public final class ServeBench implements Callable<Integer> {
             prompts = PromptSet.generate(numPrompts, inputLen, seed, text ->
                     tokenizer.encode(tokenizer.applyChatTemplate(List.of(new ModelTokenizer.Message("user", text)), true), true));
         }
-        var sampling = new Sampling(temperature, outputLen, temperature > 0 ? OptionalLong.of(seed) : OptionalLong.empty());
+        var sampling = new Sampling(temperature, outputLen, temperature > 0 ? OptionalLong.of(seed) : OptionalLong.empty(),
+                ignoreEos);
         var slo = new RunSummary.Slo(sloTtftMs, sloTpotMs, sloE2eMs);
         var generator = new LoadGenerator(err);
         List<RunSummary> summaries = new ArrayList<>();
@@ -232,7 +237,7 @@ public final class ServeBench implements Callable<Integer> {
         setup.put("threads / slots", threads + " / " + slots);
         setup.put("prompts", prompts.size() + " (seed " + seed + "), input tokens mean "
                 + String.format(java.util.Locale.ROOT, "%.1f", prompts.stream().mapToInt(BenchPrompt::inputTokens).average().orElse(0))
-                + ", max_tokens " + outputLen + ", temperature " + temperature);
+                + ", max_tokens " + outputLen + (ignoreEos ? " (ignore_eos)" : "") + ", temperature " + temperature);
         setup.put("arrivals", Double.isInfinite(requestRate) ? "all at once, bounded by concurrency" : "Poisson " + requestRate + " req/s");
         setup.put("slo", "ttft<=" + sloTtftMs + " ms, tpot<=" + sloTpotMs + " ms, e2e<=" + sloE2eMs + " ms");
         setup.put("max duration per run", maxDuration.toString());

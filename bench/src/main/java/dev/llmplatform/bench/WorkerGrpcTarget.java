@@ -44,7 +44,8 @@ public final class WorkerGrpcTarget implements Target {
         var params = SamplingParams.newBuilder()
                 .setTemperature((float) sampling.temperature())
                 .setTopP(1.0f)
-                .setMaxTokens(sampling.maxTokens());
+                .setMaxTokens(sampling.maxTokens())
+                .setIgnoreEos(sampling.ignoreEos());
         sampling.seed().ifPresent(params::setSeed);
         var request = WorkerGenerateRequest.newBuilder()
                 .setRequestId("bench-" + prompt.index() + "-" + System.nanoTime())

@@ -154,6 +154,20 @@ class OpenAiApiTest {
         assertThat(scheduler.lastRequest.get().getSampling().getRepetitionPenalty()).isEqualTo(expected);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            chat, asked               | /v1/chat/completions | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "ignore_eos": true}  | true
+            chat, absent              | /v1/chat/completions | {"model": "tiny", "messages": [{"role": "user", "content": "x"}]}                      | false
+            chat, null                | /v1/chat/completions | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "ignore_eos": null}  | false
+            legacy completion, asked  | /v1/completions      | {"model": "tiny", "prompt": "In the beginning", "ignore_eos": true}                    | true
+            legacy completion, false  | /v1/completions      | {"model": "tiny", "prompt": "In the beginning", "ignore_eos": false}                   | false
+            """)
+    void passesIgnoreEosOnInChatAndLegacyCompletions(String what, String path, String body, boolean expected) {
+        postJson(path, body);
+
+        assertThat(scheduler.lastRequest.get().getSampling().getIgnoreEos()).isEqualTo(expected);
+    }
+
     @Test
     void streamsAChatCompletionAsOpenAiServerSentEvents() {
         String body = postForStream("/v1/chat/completions", """
@@ -421,6 +435,7 @@ class OpenAiApiTest {
             repetition_penalty -1    | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": -1} | repetition_penalty
             repetition_penalty 2.5   | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": 2.5} | repetition_penalty
             repetition_penalty text  | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "repetition_penalty": "1.2"} | repetition_penalty
+            ignore_eos as string     | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "ignore_eos": "yes"} | ignore_eos
             n 0                      | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": 0} | n
             n 17                     | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": 17} | n
             n as string              | {"model": "tiny", "messages": [{"role": "user", "content": "x"}], "n": "2"} | n

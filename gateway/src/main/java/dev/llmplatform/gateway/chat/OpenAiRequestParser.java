@@ -125,7 +125,8 @@ final class OpenAiRequestParser {
                 repetitionPenalty(fields),
                 logitBias(fields.node("logit_bias")),
                 structured.grammar(),
-                topLogprobs);
+                topLogprobs,
+                fields.bool("ignore_eos", false));
         boolean stream = fields.bool("stream", false);
         boolean includeUsage = false;
         JsonNode options = fields.node("stream_options");

@@ -13,6 +13,7 @@ import java.util.OptionalLong;
  * @param logitBias   token id to the bias added to its logit, -100..100
  * @param grammar     the GBNF the output must match (built from a JSON schema or the tools), empty for none
  * @param topLogprobs -1 for no logprobs; otherwise logprobs with this many alternatives per token
+ * @param ignoreEos   vLLM's extension: generate past the model's end-of-generation tokens, up to maxTokens
  */
 public record Sampling(
         double temperature,
@@ -25,7 +26,8 @@ public record Sampling(
         double repetitionPenalty,
         Map<Integer, Float> logitBias,
         String grammar,
-        int topLogprobs) {
+        int topLogprobs,
+        boolean ignoreEos) {
 
     public static final int NO_LOGPROBS = -1;
     /** The repetition penalty that changes nothing. */
@@ -40,7 +42,7 @@ public record Sampling(
     public Sampling(double temperature, double topP, int maxTokens, OptionalLong seed, List<String> stop,
                     double frequencyPenalty, double presencePenalty) {
         this(temperature, topP, maxTokens, seed, stop, frequencyPenalty, presencePenalty, NO_REPETITION_PENALTY, Map.of(), "",
-                NO_LOGPROBS);
+                NO_LOGPROBS, false);
     }
 
     public boolean wantsLogprobs() {
@@ -50,6 +52,6 @@ public record Sampling(
     /** The same sampling with another seed (choice i of n draws with seed + i). */
     public Sampling withSeed(long seed) {
         return new Sampling(temperature, topP, maxTokens, OptionalLong.of(seed), stop, frequencyPenalty, presencePenalty,
-                repetitionPenalty, logitBias, grammar, topLogprobs);
+                repetitionPenalty, logitBias, grammar, topLogprobs, ignoreEos);
     }
 }

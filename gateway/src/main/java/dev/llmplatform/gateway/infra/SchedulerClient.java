@@ -104,7 +104,8 @@ public class SchedulerClient {
                 .setPresencePenalty((float) sampling.presencePenalty())
                 .setRepetitionPenalty((float) sampling.repetitionPenalty())
                 .putAllLogitBias(sampling.logitBias())
-                .setGrammar(sampling.grammar());
+                .setGrammar(sampling.grammar())
+                .setIgnoreEos(sampling.ignoreEos());
         if (sampling.wantsLogprobs()) {
             params.setLogprobs(true).setTopLogprobs(sampling.topLogprobs());
         }

@@ -219,7 +219,7 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
                 // proto3's unset 0 is no penalty, which llama.cpp spells 1
                 s.getRepetitionPenalty() == 0f ? GenerationRequest.NO_REPETITION_PENALTY : s.getRepetitionPenalty(),
                 request.getResumeTokenIdsList().stream().mapToInt(Integer::intValue).toArray(),
-                new GenerationRequest.Constraints(s.getMinP(), s.getLogitBiasMap(), s.getGrammar()),
+                new GenerationRequest.Constraints(s.getMinP(), s.getLogitBiasMap(), s.getGrammar(), s.getIgnoreEos()),
                 s.getLogprobs() ? s.getTopLogprobs() : GenerationRequest.NO_LOGPROBS);
     }
 

@@ -42,8 +42,10 @@ public record GenerationRequest(
      * @param minP      0 switches min-p off
      * @param logitBias token id to the bias added to its logit
      * @param grammar   llama.cpp GBNF (root rule "root") the output must match; empty for none
+     * @param ignoreEos the vocabulary's end-of-generation tokens are never sampled: generation runs to maxTokens or
+     *                  a stop string (vLLM's and llama-server's ignore_eos)
      */
-    public record Constraints(float minP, Map<Integer, Float> logitBias, String grammar) {
+    public record Constraints(float minP, Map<Integer, Float> logitBias, String grammar, boolean ignoreEos) {
 
         public static final Constraints NONE = new Constraints(0f, Map.of(), "");
 
@@ -52,6 +54,11 @@ public record GenerationRequest(
             if (minP < 0f || minP > 1f) {
                 throw new IllegalArgumentException("min_p must be within 0..1, not " + minP);
             }
+        }
+
+        /** Generation may end at an end-of-generation token. */
+        public Constraints(float minP, Map<Integer, Float> logitBias, String grammar) {
+            this(minP, logitBias, grammar, false);
         }
     }
 

@@ -12,7 +12,9 @@ import dev.llmplatform.worker.core.llama.LlamaContext;
 import dev.llmplatform.worker.core.llama.LlamaSampler;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -161,7 +163,8 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             return sequence.outcome;
         }
         // built here rather than in the decode loop, so that a grammar that does not parse is the caller's error
-        sequence.sampler = context.newSampler(sequence.samplerSettings());
+        sequence.sampler = context.newSampler(sequence.samplerSettings(
+                request.constraints().ignoreEos() ? context.endOfGenerationTokens() : new int[0]));
         waiting.add(sequence);
         return sequence.outcome;
     }
@@ -537,11 +540,19 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             outcome.complete(ended);
         }
 
-        LlamaSampler.Settings samplerSettings() {
+        /** @param banned tokens never to sample (ignore_eos: the end-of-generation ones), whatever the caller's bias */
+        LlamaSampler.Settings samplerSettings(int[] banned) {
             var constraints = request.constraints();
+            Map<Integer, Float> bias = constraints.logitBias();
+            if (banned.length > 0) {
+                bias = new HashMap<>(bias);
+                for (int token : banned) {
+                    bias.put(token, Float.NEGATIVE_INFINITY);
+                }
+            }
             return new LlamaSampler.Settings(request.temperature(), request.topP(), request.topK(), constraints.minP(),
                     request.seed(), request.frequencyPenalty(), request.presencePenalty(), request.repetitionPenalty(),
-                    constraints.logitBias(), constraints.grammar());
+                    bias, constraints.grammar());
         }
     }
 }

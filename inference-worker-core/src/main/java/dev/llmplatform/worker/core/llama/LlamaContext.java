@@ -34,6 +34,7 @@ public final class LlamaContext implements AutoCloseable {
     private final int contextPerSequence;
     private final long modelBytes;
     private MemorySegment pieceBuffer = arena.allocate(256);
+    private volatile int[] endOfGenerationTokens;
     private boolean closed;
 
     public LlamaContext(LlamaLibrary library, Path gguf, Settings settings) {
@@ -190,6 +191,19 @@ public final class LlamaContext implements AutoCloseable {
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Every token at which generation ends ({@link #isEndOfGeneration}), found once by asking about each token of
+     * the vocabulary, as llama-server does for ignore_eos (llama.cpp has no call that lists them).
+     */
+    public int[] endOfGenerationTokens() {
+        int[] found = endOfGenerationTokens;
+        if (found == null) {
+            found = java.util.stream.IntStream.range(0, vocabularySize).filter(this::isEndOfGeneration).toArray();
+            endOfGenerationTokens = found;
+        }
+        return found.clone();
     }
 
     /** The bytes a token stands for (control tokens render as nothing); may be part of a UTF-8 character. */

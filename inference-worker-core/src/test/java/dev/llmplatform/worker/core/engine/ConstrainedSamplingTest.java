@@ -125,6 +125,22 @@ class ConstrainedSamplingTest {
     }
 
     @Test
+    void ignoringTheEndOfGenerationRunsAnAnswerToItsMaxTokens() throws Exception {
+        Generated ended = generate(GenerationRequest.greedy("ends", chat, 200));
+        assertThat(ended.outcome()).as("the model ends this answer of itself").isInstanceOf(GenerationOutcome.Stopped.class);
+        int natural = ended.outcome().completionTokens();
+
+        int asked = natural + 40;
+        Generated ignored = generate(GenerationRequest.greedy("ignores", chat, asked).with(new Constraints(0f, Map.of(), "", true), -1));
+
+        assertThat(ignored.outcome()).isEqualTo(new GenerationOutcome.LengthReached(asked));
+        assertThat(ignored.tokens()).hasSize(asked).noneMatch(context::isEndOfGeneration);
+        assertThat(ignored.tokens().subList(0, natural - 1)).as("greedy: the same answer up to where it ended")
+                .isEqualTo(ended.tokens().subList(0, natural - 1));
+        assertThat(context.endOfGenerationTokens()).contains(context.endOfSequence());
+    }
+
+    @Test
     void greedyLogprobsNameTheChosenTokenAsTheLikeliest() throws Exception {
         Generated generated = generate(GenerationRequest.greedy("logprobs", chat, 12).with(Constraints.NONE, 3));
 

@@ -6,7 +6,6 @@ import dev.llmplatform.worker.core.domain.GenerationOutcome;
 import dev.llmplatform.worker.core.domain.GenerationRequest;
 import dev.llmplatform.worker.core.infra.CpuBuild;
 import dev.llmplatform.worker.core.llama.LlamaContext;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -86,14 +85,8 @@ class PrefillChunkingTest {
 
     /** A sequence that decodes, never ending of itself, until the test is over; returns once it has its first token. */
     private CompletableFuture<GenerationOutcome> decodeUntilCancelled(String id) throws InterruptedException {
-        Map<Integer, Float> noEnd = new HashMap<>();
-        for (int token = 0; token < context.vocabularySize(); token++) {
-            if (context.isEndOfGeneration(token)) {
-                noEnd.put(token, Float.NEGATIVE_INFINITY);
-            }
-        }
         var request = new GenerationRequest(id, repeated(8), 400, 0f, 1f, 0, OptionalLong.empty(), List.of(), 0f, 0f,
-                GenerationRequest.NO_REPETITION_PENALTY, new int[0], new GenerationRequest.Constraints(0f, noEnd, ""),
+                GenerationRequest.NO_REPETITION_PENALTY, new int[0], new GenerationRequest.Constraints(0f, Map.of(), "", true),
                 GenerationRequest.NO_LOGPROBS);
         var firstToken = new CountDownLatch(1);
         var stopped = new CompletableFuture<GenerationOutcome>();
