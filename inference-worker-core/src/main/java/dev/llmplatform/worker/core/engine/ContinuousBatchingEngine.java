@@ -540,14 +540,24 @@ public final class ContinuousBatchingEngine implements GenerationEngine {
             outcome.complete(ended);
         }
 
-        /** @param banned tokens never to sample (ignore_eos: the end-of-generation ones), whatever the caller's bias */
+        /**
+         * The bias of a banned token: far below any logit, but finite. A grammar that has reached its end allows only
+         * the end of generation; at minus infinity that token would be as impossible as every other, llama.cpp would
+         * draw one the grammar refuses, and its grammar stage would throw, which aborts the process.
+         */
+        private static final float BANNED = -1e30f;
+
+        /**
+         * @param banned tokens never to sample while any other token is allowed (ignore_eos: the end-of-generation
+         *               ones), whatever the caller's bias
+         */
         LlamaSampler.Settings samplerSettings(int[] banned) {
             var constraints = request.constraints();
             Map<Integer, Float> bias = constraints.logitBias();
             if (banned.length > 0) {
                 bias = new HashMap<>(bias);
                 for (int token : banned) {
-                    bias.put(token, Float.NEGATIVE_INFINITY);
+                    bias.put(token, BANNED);
                 }
             }
             return new LlamaSampler.Settings(request.temperature(), request.topP(), request.topK(), constraints.minP(),

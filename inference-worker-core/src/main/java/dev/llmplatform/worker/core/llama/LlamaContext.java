@@ -9,6 +9,7 @@ import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * One GGUF model with one llama_context over it: weights (offloaded to the GPU when {@code gpuLayers} allows) and
@@ -200,7 +201,7 @@ public final class LlamaContext implements AutoCloseable {
     public int[] endOfGenerationTokens() {
         int[] found = endOfGenerationTokens;
         if (found == null) {
-            found = java.util.stream.IntStream.range(0, vocabularySize).filter(this::isEndOfGeneration).toArray();
+            found = IntStream.range(0, vocabularySize).filter(this::isEndOfGeneration).toArray();
             endOfGenerationTokens = found;
         }
         return found.clone();

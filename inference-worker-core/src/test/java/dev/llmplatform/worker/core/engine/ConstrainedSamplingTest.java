@@ -95,6 +95,19 @@ class ConstrainedSamplingTest {
     }
 
     @Test
+    void aGrammarThatIsCompleteStillEndsAnAnswerThatIgnoresTheEndOfGeneration() throws Exception {
+        String grammar = "root ::= (\"yes\" | \"no\")";
+        var request = GenerationRequest.greedy("grammar-ignores-end", chat, 40).with(new Constraints(0f, Map.of(), grammar, true), -1);
+
+        Generated generated = generate(request);
+
+        assertThat(generated.text()).isIn("yes", "no");
+        assertThat(generated.outcome()).as("the grammar allows nothing after its end but the end of generation")
+                .isInstanceOf(GenerationOutcome.Stopped.class);
+        assertThat(generate(GenerationRequest.greedy("after", chat, 4)).tokens()).as("the engine goes on").hasSize(4);
+    }
+
+    @Test
     void aGrammarThatDoesNotParseIsRefusedWhenSubmitted() {
         var request = GenerationRequest.greedy("bad-grammar", chat, 8).with(new Constraints(0f, Map.of(), "root ::= ( \"unclosed\""), -1);
 
