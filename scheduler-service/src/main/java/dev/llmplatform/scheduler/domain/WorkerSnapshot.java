@@ -9,8 +9,9 @@ import java.util.Map;
  * @param pool                     the worker pool it belongs to (e.g. cpu, gpu): the unit of scaling and metrics
  * @param available                ready by its load stream and health check, and its circuit breaker is closed
  * @param contextLengths           context length per model the worker serves
- * @param running                  sequences the worker reports running
- * @param waiting                  sequences the worker reports queued behind them
+ * @param running                  sequences running on the worker: its last report brought up to date with the
+ *                                 starts and ends this scheduler has seen since
+ * @param waiting                  sequences queued on the worker behind them, likewise
  * @param slots                    sequences it runs at once
  * @param maxWaiting               sequences it lets wait before refusing
  * @param prefillTokensPerSecond   measured (smoothed) prompt speed of one sequence [tokens/s]

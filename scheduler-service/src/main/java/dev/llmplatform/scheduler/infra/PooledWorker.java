@@ -32,6 +32,7 @@ public final class PooledWorker {
     private final AtomicLong outstandingPrefillTokens = new AtomicLong();
     private final AtomicLong outstandingDecodeTokens = new AtomicLong();
     private volatile LoadReport report;
+    private volatile int othersInFlight;
     private volatile Set<Long> cachedPrefixKeys = Set.of();
     private volatile Map<String, Integer> contextLengths = Map.of();
     private volatile boolean healthy;
@@ -74,6 +75,7 @@ public final class PooledWorker {
     }
 
     void report(LoadReport latest) {
+        this.othersInFlight = Math.max(0, latest.getRunning() + latest.getWaiting() - outstanding.get());
         if (!latest.getReady() && latest.getModelsCount() == 0 && report.getModelsCount() > 0) {
             // restarted and still loading, it lists no model yet: keep what it served, so that its models read as
             // "unavailable" (503, retry) rather than "unknown" (404) until it reports them again
@@ -174,11 +176,21 @@ public final class PooledWorker {
         outstandingDecodeTokens.addAndGet(-decodeLeft);
     }
 
+    /**
+     * The worker's sequences now: those this scheduler placed and has not seen finish, plus those its last report
+     * showed beyond them (another scheduler's, a batch's or a direct caller's). The report alone is up to a report
+     * interval old: read as it stands, a slot this scheduler saw free stayed taken until the next report, and at 64
+     * streams the worker ran its batches a third empty.
+     */
     public WorkerSnapshot snapshot() {
         LoadReport r = report;
-        return new WorkerSnapshot(id, pool, available(), contextLengths, r.getRunning(), r.getWaiting(),
-                Math.max(1, r.getSlots()), Math.min(queueAllowance, r.getMaxWaiting() > 0 ? r.getMaxWaiting() : queueAllowance),
+        int slots = Math.max(1, r.getSlots());
+        int placedHere = outstanding.get();
+        int sequences = placedHere + othersInFlight;
+        int running = Math.min(slots, sequences);
+        return new WorkerSnapshot(id, pool, available(), contextLengths, running, sequences - running, slots,
+                Math.min(queueAllowance, r.getMaxWaiting() > 0 ? r.getMaxWaiting() : queueAllowance),
                 prefillTokensPerSecond(), decodeTokensPerSecond(), r.getKvCacheUsage(), profile,
-                outstanding.get(), Math.max(0, outstandingPrefillTokens.get()), Math.max(0, outstandingDecodeTokens.get()));
+                placedHere, Math.max(0, outstandingPrefillTokens.get()), Math.max(0, outstandingDecodeTokens.get()));
     }
 }

@@ -8,7 +8,10 @@ import dev.llmplatform.scheduler.domain.DeviceProfile;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
 
-/** What the scheduler makes of a worker's load reports as it restarts: unavailable while it loads, never unknown. */
+/**
+ * What the scheduler makes of a worker's load reports: unavailable while it restarts, never unknown; its load as it
+ * is now, not as it was when it last reported.
+ */
 class PooledWorkerTest {
 
     private final PooledWorker worker = new PooledWorker("w1", "cpu", new DeviceProfile(65, 15, 1000, 100), null,
@@ -61,5 +64,51 @@ class PooledWorkerTest {
 
         assertThat(worker.reportedCachedTokens(promptKeys, 16)).as("two whole shared blocks of 16").isEqualTo(32);
         assertThat(worker.reportedCachedTokens(promptKeys, 32)).as("keys of another block size mean nothing").isZero();
+    }
+
+    @Test
+    void aSlotThisSchedulerSawFreeIsFreeBeforeTheWorkerReportsAgain() {
+        worker.healthy(true);
+        for (int i = 0; i < 3; i++) {
+            worker.placed(10, 20);
+        }
+        worker.report(load(2, 1));
+
+        worker.finished(0, 0);
+
+        assertThat(worker.snapshot().inFlight()).as("the report still says 3; one of them has ended since").isEqualTo(2);
+        assertThat(worker.snapshot().running()).isEqualTo(2);
+        assertThat(worker.snapshot().waiting()).isZero();
+    }
+
+    @Test
+    void sequencesSomeoneElsePlacedOnTheWorkerCountUntilItReportsThemGone() {
+        worker.healthy(true);
+        worker.placed(10, 20);
+        worker.report(load(2, 1)); // two of them are another caller's
+
+        worker.placed(10, 20);
+        assertThat(worker.snapshot().inFlight()).isEqualTo(4);
+        worker.finished(0, 0);
+        worker.finished(0, 0);
+        assertThat(worker.snapshot().inFlight()).isEqualTo(2);
+
+        worker.report(load(0, 0));
+        assertThat(worker.snapshot().inFlight()).isZero();
+    }
+
+    @Test
+    void aRequestOnItsWayToTheWorkerIsNotCountedTwice() {
+        worker.healthy(true);
+        worker.placed(10, 20);
+        worker.placed(10, 20);
+
+        worker.report(load(1, 0)); // it counted one of ours; the other is still on its way
+
+        assertThat(worker.snapshot().inFlight()).isEqualTo(2);
+    }
+
+    private static LoadReport load(int running, int waiting) {
+        return report(true, "tiny-kjv-chat").toBuilder().setRunning(running).setWaiting(waiting).build();
     }
 }
