@@ -50,7 +50,10 @@ public record WorkerSnapshot(
         return available && contextLengths.containsKey(model);
     }
 
-    /** Sequences on the worker: what it reports, or what this scheduler knows it sent when that is more. */
+    /**
+     * Sequences on the worker. Never fewer than this scheduler knows it sent: a snapshot built from a report alone
+     * (a test's, a benchmark's) may say less.
+     */
     public int inFlight() {
         return Math.max(outstanding, running + waiting);
     }

@@ -178,9 +178,8 @@ public final class PooledWorker {
 
     /**
      * The worker's sequences now: those this scheduler placed and has not seen finish, plus those its last report
-     * showed beyond them (another scheduler's, a batch's or a direct caller's). The report alone is up to a report
-     * interval old: read as it stands, a slot this scheduler saw free stayed taken until the next report, and at 64
-     * streams the worker ran its batches a third empty.
+     * showed beyond them (another scheduler's, a batch's or a direct caller's). Not the report as it stands: it is up
+     * to a report interval old, and a slot this scheduler saw free would stay taken until the next one.
      */
     public WorkerSnapshot snapshot() {
         LoadReport r = report;
