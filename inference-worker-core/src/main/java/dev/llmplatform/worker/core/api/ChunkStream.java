@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * go out together when the interval is up: every hop after the worker (scheduler, gateway, the client's SSE) then
  * handles one message for several tokens. While the call cannot take a message (a slow client or network), tokens
  * are coalesced the same way until it is ready again, instead of queueing one message per token in memory. The
- * decode loop, the flush timer and gRPC's ready callback all call in, hence the lock.
+ * decode loop, the flush timer and gRPC's ready callback all call in, hence the lock. The interval is read at each
+ * token ({@link StreamInterval}): longer while the worker has requests waiting for a slot.
  */
 final class ChunkStream {
 
@@ -37,11 +38,12 @@ final class ChunkStream {
     }
 
     private final ServerCallStreamObserver<WorkerGenerateChunk> call;
-    private final long intervalNanos;
+    private final StreamInterval interval;
     private final StringBuilder pendingText = new StringBuilder();
     private final List<Integer> pendingTokens = new ArrayList<>();
     private final List<dev.llmplatform.proto.v1.TokenLogprob> pendingLogprobs = new ArrayList<>();
     private long lastSent;
+    private boolean sentAny;
     private ScheduledFuture<?> scheduledFlush;
 
     /**
@@ -49,11 +51,14 @@ final class ChunkStream {
      *
      * @param interval the least time between two chunks of this stream; zero sends each token as it comes
      */
-    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, Duration interval) {
+    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, StreamInterval interval) {
         this.call = call;
-        this.intervalNanos = Math.max(0, interval.toNanos());
-        this.lastSent = System.nanoTime() - intervalNanos; // the first token is due at once
+        this.interval = interval;
         call.setOnReadyHandler(this::onReady);
+    }
+
+    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, Duration interval) {
+        this(call, StreamInterval.fixed(interval));
     }
 
     /** One generated token and the text it releases. */
@@ -64,7 +69,8 @@ final class ChunkStream {
     /** The same, with the token's log probability when the request asked for them. */
     synchronized void send(String text, int token, TokenLogprob logprob) {
         long now = System.nanoTime();
-        boolean due = now - lastSent >= intervalNanos;
+        long intervalNanos = interval.nanos();
+        boolean due = !sentAny || now - lastSent >= intervalNanos; // the first token is due at once
         if (pendingTokens.isEmpty() && due && call.isReady()) {
             call.onNext(chunk(text, List.of(token), logprob == null ? List.of() : List.of(toProto(logprob))));
             sent(now);
@@ -123,6 +129,7 @@ final class ChunkStream {
 
     private void sent(long now) {
         lastSent = now;
+        sentAny = true;
         if (scheduledFlush != null) {
             scheduledFlush.cancel(false);
             scheduledFlush = null;

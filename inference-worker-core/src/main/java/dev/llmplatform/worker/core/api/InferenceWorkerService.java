@@ -138,7 +138,8 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         var drained = new AtomicBoolean();
         Runnable abort = () -> drained.set(true);
         drain.track(abort);
-        var chunks = new ChunkStream(call, properties.streamInterval());
+        var chunks = new ChunkStream(call, new StreamInterval(properties.streamInterval(), properties.busyStreamInterval(),
+                () -> engine.load().waiting() > 0));
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
         CompletableFuture<GenerationOutcome> outcome;
         try {

@@ -30,6 +30,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param streamInterval    the least time between two chunks of one stream: tokens that come sooner go out together
  *                          at the end of it (fewer messages per token on every hop when decode steps are short);
  *                          the first token is never held; 0 sends each token as it comes
+ * @param busyStreamInterval the stream interval while requests wait for a free slot: a saturated batch's streams
+ *                          advance a token per step whatever it is, and each message fewer on the scheduler and the
+ *                          gateway is CPU left for decoding where they share the host; equal to stream-interval to
+ *                          keep one pace
  * @param promptCache       host memory, per loaded model, for the KV cells of prompts whose sequence id went to another
  *                          prompt, so that a prompt coming back (a chat's next turn, a repeated request) is restored
  *                          in one copy instead of prefilled again, as llama-server's --cache-ram; 0B keeps none
@@ -54,6 +58,7 @@ public record WorkerProperties(
         @DefaultValue("2s") Duration loadRetryInterval,
         @DefaultValue("20s") Duration drainTimeout,
         @DefaultValue("10ms") Duration streamInterval,
+        @DefaultValue("40ms") Duration busyStreamInterval,
         @DefaultValue("256MB") DataSize promptCache,
         Path modelFile,
         Path registryStateFile,

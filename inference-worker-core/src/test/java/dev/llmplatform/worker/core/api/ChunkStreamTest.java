@@ -131,4 +131,20 @@ class ChunkStreamTest {
 
         assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the", 11));
     }
+
+    @Test
+    void whileRequestsWaitForASlotTokensAreHeldForTheBusyIntervalAndAtTheCalmOneAgainWhenNoneWait() throws Exception {
+        var call = new Call();
+        var saturated = new java.util.concurrent.atomic.AtomicBoolean(true);
+        var stream = new ChunkStream(call, new StreamInterval(Duration.ZERO, Duration.ofHours(1), saturated::get));
+
+        stream.send("In", 10);
+        stream.send(" the", 11);
+        assertThat(call.sent).as("the first token is never held, the second waits out the busy interval")
+                .containsExactly(chunk("In", 10));
+
+        saturated.set(false);
+        stream.send(" beginning", 12);
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12));
+    }
 }
