@@ -14,14 +14,15 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The chunks of one Generate call, sent with flow control and at most one per stream interval. The first token goes
- * out at once, and so does each token that comes an interval or more after the previous message. Tokens that come
- * sooner (short decode steps: a small model, a fast device) are coalesced, texts concatenated and ids appended, and
- * go out together when the interval is up: every hop after the worker (scheduler, gateway, the client's SSE) then
- * handles one message for several tokens. While the call cannot take a message (a slow client or network), tokens
- * are coalesced the same way until it is ready again, instead of queueing one message per token in memory. The
- * decode loop, the flush timer and gRPC's ready callback all call in, hence the lock. The interval is read at each
- * token ({@link StreamInterval}): longer while the worker has requests waiting for a slot.
+ * The chunks of one Generate call, sent with flow control and paced by a {@link StreamInterval}. Every token up to
+ * the first that releases text goes out at once (time to first token), and so does each token that comes the hold or
+ * more after the previous message (a slow stream loses nothing). Tokens that come sooner (short decode steps: a small
+ * model, a fast device) are coalesced, texts concatenated and ids appended, and go out together once there are
+ * enough of them and the interval is up, or when the hold is up: every hop after the worker (scheduler, gateway, the
+ * client's SSE) then handles one message for several tokens. While the call cannot take a message (a slow client or
+ * network), tokens are coalesced the same way until it is ready again, instead of queueing one message per token in
+ * memory. The decode loop, the flush timer and gRPC's ready callback all call in, hence the lock. The pace is read at
+ * each token: longer while the worker has requests waiting for a slot.
  */
 final class ChunkStream {
 
@@ -43,13 +44,15 @@ final class ChunkStream {
     private final List<Integer> pendingTokens = new ArrayList<>();
     private final List<dev.llmplatform.proto.v1.TokenLogprob> pendingLogprobs = new ArrayList<>();
     private long lastSent;
-    private boolean sentAny;
+    private boolean sentText; // a token whose text is not complete yet (part of a character) releases none
     private ScheduledFuture<?> scheduledFlush;
+    private long scheduledAt;
+    private long timers; // which scheduled flush is current: one replaced or cancelled may still run
 
     /**
      * Must be made while the call starts: gRPC takes the ready handler only then.
      *
-     * @param interval the least time between two chunks of this stream; zero sends each token as it comes
+     * @param interval when held tokens go out; zero time and one token sends each token as it comes
      */
     ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, StreamInterval interval) {
         this.call = call;
@@ -69,11 +72,11 @@ final class ChunkStream {
     /** The same, with the token's log probability when the request asked for them. */
     synchronized void send(String text, int token, TokenLogprob logprob) {
         long now = System.nanoTime();
-        long intervalNanos = interval.nanos();
-        boolean due = !sentAny || now - lastSent >= intervalNanos; // the first token is due at once
+        long dueAt = lastSent + interval.dueAfterNanos(pendingTokens.size() + 1);
+        boolean due = !sentText || now - dueAt >= 0; // until the first text, every token is due at once (TTFT)
         if (pendingTokens.isEmpty() && due && call.isReady()) {
             call.onNext(chunk(text, List.of(token), logprob == null ? List.of() : List.of(toProto(logprob))));
-            sent(now);
+            sent(now, !text.isEmpty());
             return;
         }
         pendingText.append(text);
@@ -86,8 +89,13 @@ final class ChunkStream {
         }
         if (due) {
             flush(now);
-        } else if (scheduledFlush == null) {
-            scheduledFlush = FlushTimer.TIMER.schedule(this::onInterval, lastSent + intervalNanos - now, TimeUnit.NANOSECONDS);
+        } else if (scheduledFlush == null || dueAt - scheduledAt < 0) { // enough tokens may bring the time forward
+            if (scheduledFlush != null) {
+                scheduledFlush.cancel(false);
+            }
+            long timer = ++timers;
+            scheduledAt = dueAt;
+            scheduledFlush = FlushTimer.TIMER.schedule(() -> onInterval(timer), dueAt - now, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -110,7 +118,10 @@ final class ChunkStream {
         }
     }
 
-    private synchronized void onInterval() {
+    private synchronized void onInterval(long timer) {
+        if (timer != timers) {
+            return; // replaced by an earlier one, or its chunk went before it ran
+        }
         scheduledFlush = null;
         if (!pendingTokens.isEmpty() && call.isReady() && !call.isCancelled()) {
             flush(System.nanoTime());
@@ -120,19 +131,21 @@ final class ChunkStream {
     private void flush(long now) {
         if (!pendingTokens.isEmpty()) {
             call.onNext(chunk(pendingText.toString(), pendingTokens, pendingLogprobs));
+            boolean withText = !pendingText.isEmpty();
             pendingText.setLength(0);
             pendingTokens.clear();
             pendingLogprobs.clear();
-            sent(now);
+            sent(now, withText);
         }
     }
 
-    private void sent(long now) {
+    private void sent(long now, boolean withText) {
         lastSent = now;
-        sentAny = true;
+        sentText |= withText;
         if (scheduledFlush != null) {
             scheduledFlush.cancel(false);
             scheduledFlush = null;
+            timers++;
         }
     }
 

@@ -139,6 +139,7 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         Runnable abort = () -> drained.set(true);
         drain.track(abort);
         var chunks = new ChunkStream(call, new StreamInterval(properties.streamInterval(), properties.busyStreamInterval(),
+                properties.streamTokens(), properties.streamHold(),
                 () -> engine.load().waiting() > 0));
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
         CompletableFuture<GenerationOutcome> outcome;

@@ -34,6 +34,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                          advance a token per step whatever it is, and each message fewer on the scheduler and the
  *                          gateway is CPU left for decoding where they share the host; equal to stream-interval to
  *                          keep one pace
+ * @param streamTokens      the tokens a chunk waits for (within stream-hold) before it goes: each message costs the
+ *                          scheduler and the gateway about the same CPU whatever it carries, so this sets their CPU
+ *                          per token (docs/benchmarks.md, "Eight tokens a message"); 1 sends each token as soon as
+ *                          stream-interval allows, as llama-server does; the first text always goes at once
+ * @param streamHold        the longest a chunk waits for stream-tokens after the previous one: a stream slower than
+ *                          stream-tokens per hold sends what it has, and a token that comes later goes at once
  * @param promptCache       host memory, per loaded model, for the KV cells of prompts whose sequence id went to another
  *                          prompt, so that a prompt coming back (a chat's next turn, a repeated request) is restored
  *                          in one copy instead of prefilled again, as llama-server's --cache-ram; 0B keeps none
@@ -59,6 +65,8 @@ public record WorkerProperties(
         @DefaultValue("20s") Duration drainTimeout,
         @DefaultValue("10ms") Duration streamInterval,
         @DefaultValue("40ms") Duration busyStreamInterval,
+        @DefaultValue("8") int streamTokens,
+        @DefaultValue("100ms") Duration streamHold,
         @DefaultValue("256MB") DataSize promptCache,
         Path modelFile,
         Path registryStateFile,

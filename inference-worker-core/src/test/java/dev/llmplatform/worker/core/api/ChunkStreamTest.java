@@ -121,22 +121,24 @@ class ChunkStreamTest {
     }
 
     @Test
-    void aTokenThatComesAfterTheIntervalGoesAtOnce() throws Exception {
-        var call = new Call();
-        var stream = new ChunkStream(call, Duration.ofMillis(20));
+    void aTokenThatComesAfterTheIntervalOrTheHoldGoesAtOnceHoweverFewTokensItIs() throws Exception {
+        for (var pace : List.of(StreamInterval.fixed(Duration.ofMillis(20)), tokensWithin(8, Duration.ZERO, Duration.ofMillis(20)))) {
+            var call = new Call();
+            var stream = new ChunkStream(call, pace);
 
-        stream.send("In", 10);
-        Thread.sleep(30); // at least 30 ms pass, whatever the machine's load: the interval is over
-        stream.send(" the", 11);
+            stream.send("In", 10);
+            Thread.sleep(30); // at least 30 ms pass, whatever the machine's load: the interval or the hold is over
+            stream.send(" the", 11);
 
-        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the", 11));
+            assertThat(call.sent).as("%s", pace).containsExactly(chunk("In", 10), chunk(" the", 11));
+        }
     }
 
     @Test
     void whileRequestsWaitForASlotTokensAreHeldForTheBusyIntervalAndAtTheCalmOneAgainWhenNoneWait() throws Exception {
         var call = new Call();
         var saturated = new java.util.concurrent.atomic.AtomicBoolean(true);
-        var stream = new ChunkStream(call, new StreamInterval(Duration.ZERO, Duration.ofHours(1), saturated::get));
+        var stream = new ChunkStream(call, new StreamInterval(Duration.ZERO, Duration.ofHours(1), 1, Duration.ZERO, saturated::get));
 
         stream.send("In", 10);
         stream.send(" the", 11);
@@ -146,5 +148,69 @@ class ChunkStreamTest {
         saturated.set(false);
         stream.send(" beginning", 12);
         assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12));
+    }
+
+    private static StreamInterval tokensWithin(int tokens, Duration least, Duration hold) {
+        return new StreamInterval(least, least, tokens, hold, () -> false);
+    }
+
+    private static void awaitChunks(Call call, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (call.sent.size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void afterTheFirstTokenAChunkGoesOnceItHoldsEnoughTokens() {
+        var call = new Call();
+        var stream = new ChunkStream(call, tokensWithin(3, Duration.ZERO, Duration.ofHours(1)));
+
+        stream.send("In", 10);
+        stream.send(" the", 11);
+        stream.send(" begin", 12);
+        assertThat(call.sent).containsExactly(chunk("In", 10));
+        stream.send("ning", 13);
+        stream.send(" God", 14);
+
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12, 13));
+    }
+
+    @Test
+    void aChunkThatDoesNotFillUpGoesWhenTheHoldIsUp() throws Exception {
+        var call = new Call();
+        var stream = new ChunkStream(call, tokensWithin(8, Duration.ZERO, Duration.ofMillis(20)));
+
+        stream.send("In", 10);
+        stream.send(" the", 11);
+        stream.send(" beginning", 12);
+        awaitChunks(call, 2);
+
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12));
+    }
+
+    @Test
+    void aChunkThatFillsUpGoesWhenTheIntervalIsUpNotWhenTheHoldIs() throws Exception {
+        var call = new Call();
+        var stream = new ChunkStream(call, tokensWithin(2, Duration.ofMillis(20), Duration.ofHours(1)));
+
+        stream.send("In", 10);
+        stream.send(" the", 11); // one token: it would wait for the hold
+        stream.send(" beginning", 12); // two: they wait for the interval only
+        awaitChunks(call, 2);
+
+        assertThat(call.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12));
+    }
+
+    @Test
+    void tokensThatReleaseNoTextYetDoNotHoldBackTheFirstText() {
+        var call = new Call();
+        var stream = new ChunkStream(call, tokensWithin(8, Duration.ZERO, Duration.ofHours(1)));
+
+        stream.send("", 10); // the first bytes of a character: no text yet
+        stream.send("\u00c9den", 11);
+        stream.send(" the", 12);
+
+        assertThat(call.sent).as("the first text is what a reader waits for").containsExactly(chunk("", 10), chunk("\u00c9den", 11));
     }
 }
