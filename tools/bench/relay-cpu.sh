@@ -6,6 +6,9 @@
 #
 #   tools/bench/relay-cpu.sh sample OUT.tsv [INTERVAL]     # until the gateway's JVM is gone (or Ctrl-C)
 #   tools/bench/relay-cpu.sh report OUT.tsv [FROM [TO]]    # ms per request between the samples at FROM and TO requests
+#   tools/bench/relay-cpu.sh net OUT.tsv FROM TO           # the same, less each service's idle CPU: its rate while the
+#                                                          # count stood at FROM (the run's other targets, e.g. the
+#                                                          # worker called directly), times the serving time
 #
 # The services are found by their executable jars (<service>-<version>-exec.jar), as the platform launcher starts
 # them (./platform up, serve-bench.sh). Only loopback is read.
@@ -76,5 +79,31 @@ report)
         else printf "  %-22s not running\n", name[i]
     }' "$out"
   ;;
-*) sed -n 2,11p "$0"; exit 2 ;;
+net)
+  from="${3:?FROM}"; to="${4:?TO}"
+  awk -F'\t' -v from="$from" -v to="$to" '
+    NR == 1 { for (i = 2; i < NF; i++) name[i] = $i; n = NF; next }
+    {
+      if (had && $n ~ /^[0-9]+$/ && prev[n] ~ /^[0-9]+$/) {
+        dt = $1 - prev[1]
+        serving = $n > prev[n] && prev[n] >= from && $n <= to
+        idle = $n == prev[n] && $n == from
+        if (serving) { st += dt; served += $n - prev[n] }
+        if (idle) it += dt
+        for (i = 2; i < n; i++) if ($i != "NA" && prev[i] != "NA") {
+          if (serving) cpu[i] += $i - prev[i]
+          if (idle) rest[i] += $i - prev[i]
+        }
+      }
+      had = 1
+      for (i = 1; i <= n; i++) prev[i] = $i
+    }
+    END {
+      if (served == 0 || it == 0) { print "no requests served between " from " and " to ", or no idle samples at " from; exit 1 }
+      printf "%d requests served between %d and %d in %d s; idle rates from %d s at %d\n", served, from, to, st, it, from
+      for (i = 2; i < n; i++)
+        printf "  %-22s %7.2f ms CPU per request (idle %5.1f ms/s taken out)\n", name[i], (cpu[i] - rest[i] / it * st) * 1000 / served, rest[i] * 1000 / it
+    }' "$out"
+  ;;
+*) sed -n 2,14p "$0"; exit 2 ;;
 esac
