@@ -56,32 +56,11 @@ sample)
     sleep "$interval"
   done
   ;;
-report)
-  from="${3:-0}"; to="${4:-999999999}"
+report|net)
+  if [[ "$mode" == net ]]; then from="${3:?FROM}"; to="${4:?TO}"; else from="${3:-0}"; to="${4:-999999999}"; fi
   # only the intervals in which the gateway served requests count, so that the other targets' runs of a benchmark
-  # (the worker or llama-server called directly) are left out
-  awk -F'\t' -v from="$from" -v to="$to" '
-    NR == 1 { for (i = 2; i < NF; i++) name[i] = $i; n = NF; next }
-    {
-      ok = $n ~ /^[0-9]+$/ && $n >= from && $n <= to
-      if (ok && had && $n > prev[n]) {
-        for (i = 2; i < n; i++) if ($i != "NA" && prev[i] != "NA") { cpu[i] += $i - prev[i]; seen[i] = 1 }
-        served += $n - prev[n]
-      }
-      had = ok
-      for (i = 2; i <= n; i++) prev[i] = $i
-    }
-    END {
-      if (served == 0) { print "no requests served between " from " and " to; exit 1 }
-      printf "%d requests served between %d and %d\n", served, from, to
-      for (i = 2; i < n; i++)
-        if (seen[i]) printf "  %-22s %7.2f ms CPU per request\n", name[i], cpu[i] * 1000 / served
-        else printf "  %-22s not running\n", name[i]
-    }' "$out"
-  ;;
-net)
-  from="${3:?FROM}"; to="${4:?TO}"
-  awk -F'\t' -v from="$from" -v to="$to" '
+  # (the worker or llama-server called directly) are left out; net also takes their rate as each service's idle CPU
+  awk -F'\t' -v from="$from" -v to="$to" -v net="$([[ "$mode" == net ]] && echo 1 || echo 0)" '
     NR == 1 { for (i = 2; i < NF; i++) name[i] = $i; n = NF; next }
     {
       if (had && $n ~ /^[0-9]+$/ && prev[n] ~ /^[0-9]+$/) {
@@ -91,7 +70,7 @@ net)
         if (serving) { st += dt; served += $n - prev[n] }
         if (idle) it += dt
         for (i = 2; i < n; i++) if ($i != "NA" && prev[i] != "NA") {
-          if (serving) cpu[i] += $i - prev[i]
+          if (serving) { cpu[i] += $i - prev[i]; seen[i] = 1 }
           if (idle) rest[i] += $i - prev[i]
         }
       }
@@ -99,10 +78,13 @@ net)
       for (i = 1; i <= n; i++) prev[i] = $i
     }
     END {
-      if (served == 0 || it == 0) { print "no requests served between " from " and " to ", or no idle samples at " from; exit 1 }
-      printf "%d requests served between %d and %d in %d s; idle rates from %d s at %d\n", served, from, to, st, it, from
+      if (served == 0) { print "no requests served between " from " and " to; exit 1 }
+      if (net && it == 0) { print "no idle samples at " from " requests to take out"; exit 1 }
+      printf "%d requests served between %d and %d in %d s\n", served, from, to, st
       for (i = 2; i < n; i++)
-        printf "  %-22s %7.2f ms CPU per request (idle %5.1f ms/s taken out)\n", name[i], (cpu[i] - rest[i] / it * st) * 1000 / served, rest[i] * 1000 / it
+        if (!seen[i]) printf "  %-22s not running\n", name[i]
+        else if (net) printf "  %-22s %7.2f ms CPU per request (idle %5.1f ms/s taken out)\n", name[i], (cpu[i] - rest[i] / it * st) * 1000 / served, rest[i] * 1000 / it
+        else printf "  %-22s %7.2f ms CPU per request\n", name[i], cpu[i] * 1000 / served
     }' "$out"
   ;;
 *) sed -n 2,14p "$0"; exit 2 ;;

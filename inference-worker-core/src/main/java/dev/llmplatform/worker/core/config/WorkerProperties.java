@@ -29,7 +29,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                          elsewhere by the scheduler (keep it under the pod's termination grace period)
  * @param streamInterval    the least time between two chunks of one stream: tokens that come sooner go out together
  *                          at the end of it (fewer messages per token on every hop when decode steps are short);
- *                          the first token is never held; 0 sends each token as it comes
+ *                          the first text is never held; 0 (with stream-tokens 1) sends each token as it comes
  * @param busyStreamInterval the stream interval while requests wait for a free slot: a saturated batch's streams
  *                          advance a token per step whatever it is, and each message fewer on the scheduler and the
  *                          gateway is CPU left for decoding where they share the host; equal to stream-interval to
