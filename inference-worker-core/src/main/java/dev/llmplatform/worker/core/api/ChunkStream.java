@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * client's SSE) then handles one message for several tokens. While the call cannot take a message (a slow client or
  * network), tokens are coalesced the same way until it is ready again, instead of queueing one message per token in
  * memory. The decode loop, the flush timer and gRPC's ready callback all call in, hence the lock. The pace is read at
- * each token: longer while the worker has requests waiting for a slot.
+ * each token: longer while the worker has requests waiting for a slot. A chunk that goes because it is due takes the
+ * nearly due chunks of the worker's other streams with it ({@link StreamCohort}).
  */
 final class ChunkStream {
 
@@ -40,6 +41,7 @@ final class ChunkStream {
 
     private final ServerCallStreamObserver<WorkerGenerateChunk> call;
     private final StreamInterval interval;
+    private final StreamCohort cohort;
     private final StringBuilder pendingText = new StringBuilder();
     private final List<Integer> pendingTokens = new ArrayList<>();
     private final List<dev.llmplatform.proto.v1.TokenLogprob> pendingLogprobs = new ArrayList<>();
@@ -53,11 +55,18 @@ final class ChunkStream {
      * Must be made while the call starts: gRPC takes the ready handler only then.
      *
      * @param interval when held tokens go out; zero time and one token sends each token as it comes
+     * @param cohort   the worker's other streams, whose nearly due chunks go with this one's and this one's with theirs
      */
-    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, StreamInterval interval) {
+    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, StreamInterval interval, StreamCohort cohort) {
         this.call = call;
         this.interval = interval;
+        this.cohort = cohort;
         call.setOnReadyHandler(this::onReady);
+    }
+
+    /** A stream paced on its own. */
+    ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, StreamInterval interval) {
+        this(call, interval, new StreamCohort());
     }
 
     ChunkStream(ServerCallStreamObserver<WorkerGenerateChunk> call, Duration interval) {
@@ -65,37 +74,63 @@ final class ChunkStream {
     }
 
     /** One generated token and the text it releases. */
-    synchronized void send(String text, int token) {
+    void send(String text, int token) {
         send(text, token, null);
     }
 
     /** The same, with the token's log probability when the request asked for them. */
-    synchronized void send(String text, int token, TokenLogprob logprob) {
+    void send(String text, int token, TokenLogprob logprob) {
         long now = System.nanoTime();
+        if (accept(text, token, logprob, now)) {
+            cohort.sentDue(this, now); // outside this stream's lock
+        }
+    }
+
+    /** @return whether held tokens went because they were due: then the cohort's nearly due chunks go too */
+    private synchronized boolean accept(String text, int token, TokenLogprob logprob, long now) {
         long dueAt = lastSent + interval.dueAfterNanos(pendingTokens.size() + 1);
-        boolean due = !sentText || now - dueAt >= 0; // until the first text, every token is due at once (TTFT)
+        boolean paced = sentText && now - dueAt >= 0;
+        boolean due = !sentText || paced; // until the first text, every token is due at once (TTFT)
         if (pendingTokens.isEmpty() && due && call.isReady()) {
             call.onNext(chunk(text, List.of(token), logprob == null ? List.of() : List.of(toProto(logprob))));
             sent(now, !text.isEmpty());
-            return;
+            return false; // nothing was held: a first text or a slow stream's token, no moment for the others
         }
         pendingText.append(text);
         pendingTokens.add(token);
         if (logprob != null) {
             pendingLogprobs.add(toProto(logprob));
         }
+        cohort.holds(this);
         if (!call.isReady()) {
-            return; // onReady sends them
+            return false; // onReady sends them
         }
         if (due) {
             flush(now);
-        } else if (scheduledFlush == null || dueAt - scheduledAt < 0) { // enough tokens may bring the time forward
+            return paced;
+        }
+        if (scheduledFlush == null || dueAt - scheduledAt < 0) { // enough tokens may bring the time forward
             if (scheduledFlush != null) {
                 scheduledFlush.cancel(false);
             }
             long timer = ++timers;
             scheduledAt = dueAt;
             scheduledFlush = FlushTimer.TIMER.schedule(() -> onInterval(timer), dueAt - now, TimeUnit.NANOSECONDS);
+        }
+        return false;
+    }
+
+    /**
+     * Another stream of the worker just sent a due chunk: this one's goes with it when it holds enough tokens and its
+     * least interval is over, and waits for its own time otherwise.
+     */
+    synchronized void joinDue(long now) {
+        if (call.isCancelled()) {
+            clearPending();
+            return;
+        }
+        if (pendingTokens.size() >= interval.joinTokens() && now - lastSent - interval.nanos() >= 0 && call.isReady()) {
+            flush(now);
         }
     }
 
@@ -118,25 +153,43 @@ final class ChunkStream {
         }
     }
 
-    private synchronized void onInterval(long timer) {
+    private void onInterval(long timer) {
+        long now = System.nanoTime();
+        if (flushOnInterval(timer, now)) {
+            cohort.sentDue(this, now);
+        }
+    }
+
+    private synchronized boolean flushOnInterval(long timer, long now) {
         if (timer != timers) {
-            return; // replaced by an earlier one, or its chunk went before it ran
+            return false; // replaced by an earlier one, or its chunk went before it ran
         }
         scheduledFlush = null;
-        if (!pendingTokens.isEmpty() && call.isReady() && !call.isCancelled()) {
-            flush(System.nanoTime());
+        if (call.isCancelled()) {
+            clearPending();
+            return false;
         }
+        if (!pendingTokens.isEmpty() && call.isReady()) {
+            flush(now);
+            return true;
+        }
+        return false;
     }
 
     private void flush(long now) {
         if (!pendingTokens.isEmpty()) {
             call.onNext(chunk(pendingText.toString(), pendingTokens, pendingLogprobs));
             boolean withText = !pendingText.isEmpty();
-            pendingText.setLength(0);
-            pendingTokens.clear();
-            pendingLogprobs.clear();
+            clearPending();
             sent(now, withText);
         }
+    }
+
+    private void clearPending() {
+        pendingText.setLength(0);
+        pendingTokens.clear();
+        pendingLogprobs.clear();
+        cohort.released(this);
     }
 
     private void sent(long now, boolean withText) {

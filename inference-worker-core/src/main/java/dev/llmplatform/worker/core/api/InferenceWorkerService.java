@@ -59,6 +59,8 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
     private final List<Embeddings> embeddings;
     private final WorkerDrain drain;
     private final Optional<ArtifactTools> artifactTools;
+    /** Every Generate stream of this worker: their chunks leave together where they can. */
+    private final StreamCohort cohort = new StreamCohort();
 
     public InferenceWorkerService(WorkerProperties properties, LoadedModels models, ModelLoader loader, WorkerLoad load,
                                   WorkerMetrics metrics, List<Embeddings> embeddings, WorkerDrain drain) {
@@ -140,7 +142,7 @@ public class InferenceWorkerService extends InferenceWorkerGrpc.InferenceWorkerI
         drain.track(abort);
         var chunks = new ChunkStream(call, new StreamInterval(properties.streamInterval(), properties.busyStreamInterval(),
                 properties.streamTokens(), properties.streamHold(),
-                () -> engine.load().waiting() > 0));
+                () -> engine.load().waiting() > 0), cohort);
         GenerationRequest generation = toGeneration(request, maxTokens == 0 ? room : maxTokens);
         CompletableFuture<GenerationOutcome> outcome;
         try {

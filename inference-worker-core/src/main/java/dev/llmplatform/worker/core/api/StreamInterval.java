@@ -35,6 +35,14 @@ record StreamInterval(long calmNanos, long busyNanos, int tokens, long holdNanos
         return busyNanos != calmNanos && saturated.getAsBoolean() ? busyNanos : calmNanos;
     }
 
+    /**
+     * The tokens a held chunk needs to go with another stream's due chunk ({@link StreamCohort}): half of what it waits
+     * for, so that a stream joins the others' moment within half its own cycle, and no message is much shorter.
+     */
+    int joinTokens() {
+        return (tokens + 1) / 2;
+    }
+
     /** How long after the previous chunk the next one goes, when it holds {@code held} tokens. */
     long dueAfterNanos(int held) {
         long least = nanos();

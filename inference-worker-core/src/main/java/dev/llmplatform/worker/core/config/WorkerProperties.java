@@ -37,7 +37,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param streamTokens      the tokens a chunk waits for (within stream-hold) before it goes: each message costs the
  *                          scheduler and the gateway about the same CPU whatever it carries, so this sets their CPU
  *                          per token (docs/benchmarks.md, "Eight tokens a message"); 1 sends each token as soon as
- *                          stream-interval allows, as llama-server does; the first text always goes at once
+ *                          stream-interval allows, as llama-server does; the first text always goes at once. A
+ *                          chunk holding half of them goes with another stream's due chunk, so that the worker's
+ *                          streams send together and share the relays' writes (docs/benchmarks.md, "Chunks that
+ *                          are ready together travel together")
  * @param streamHold        the longest a chunk waits for stream-tokens after the previous one: a stream slower than
  *                          stream-tokens per hold sends what it has, and a token that comes later goes at once
  * @param promptCache       host memory, per loaded model, for the KV cells of prompts whose sequence id went to another

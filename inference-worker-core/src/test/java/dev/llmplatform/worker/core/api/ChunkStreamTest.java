@@ -211,4 +211,52 @@ class ChunkStreamTest {
 
         assertThat(call.sent).as("the first text is what a reader waits for").containsExactly(chunk("", 10), chunk("\u00c9den", 11));
     }
+
+    @Test
+    void aDueChunkTakesTheWorkersOtherChunksThatHoldHalfAsManyTokensWithIt() {
+        var cohort = new StreamCohort();
+        var pace = tokensWithin(8, Duration.ZERO, Duration.ofHours(1));
+        Call first = new Call(), second = new Call(), third = new Call();
+        var due = new ChunkStream(first, pace, cohort);
+        var half = new ChunkStream(second, pace, cohort);
+        var less = new ChunkStream(third, pace, cohort);
+        due.send("In", 10);
+        half.send("In", 10);
+        less.send("In", 10);
+        for (int token = 11; token <= 17; token++) {
+            due.send(" a", token);
+        }
+        for (int token = 11; token <= 14; token++) {
+            half.send(" b", token);
+        }
+        for (int token = 11; token <= 13; token++) {
+            less.send(" c", token);
+        }
+        assertThat(List.of(first.sent, second.sent, third.sent)).allSatisfy(sent -> assertThat(sent).hasSize(1));
+
+        due.send(" a", 18); // the eighth: due
+
+        assertThat(first.sent).containsExactly(chunk("In", 10), chunk(" a a a a a a a a", 11, 12, 13, 14, 15, 16, 17, 18));
+        assertThat(second.sent).as("four held tokens, half of eight: they go in the same moment")
+                .containsExactly(chunk("In", 10), chunk(" b b b b", 11, 12, 13, 14));
+        assertThat(third.sent).as("three wait for their own time").containsExactly(chunk("In", 10));
+        assertThat(cohort.holding()).isEqualTo(1);
+    }
+
+    @Test
+    void aHeldChunkDoesNotGoWithAnotherStreamsBeforeItsOwnLeastInterval() {
+        var cohort = new StreamCohort();
+        Call first = new Call(), second = new Call();
+        var due = new ChunkStream(first, tokensWithin(2, Duration.ZERO, Duration.ofHours(1)), cohort);
+        var paced = new ChunkStream(second, tokensWithin(2, Duration.ofHours(1), Duration.ofHours(1)), cohort);
+        paced.send("In", 10);
+        paced.send(" the", 11);
+        due.send("In", 10);
+        due.send(" the", 11);
+
+        due.send(" beginning", 12);
+
+        assertThat(first.sent).containsExactly(chunk("In", 10), chunk(" the beginning", 11, 12));
+        assertThat(second.sent).containsExactly(chunk("In", 10));
+    }
 }
