@@ -4,9 +4,10 @@ import java.util.List;
 
 /**
  * The figures of one run, as vLLM's {@code bench serve} reports them. Throughputs divide by the run's wall time;
- * goodput counts only the successful requests that met every SLO given.
+ * goodput counts only the successful requests that met every SLO given. {@code round} counts from 1: the how-many-th
+ * time this target ran at this concurrency in the invocation.
  */
-public record RunSummary(String target, int concurrency, double requestRate, int completed, int failed, boolean cutShort,
+public record RunSummary(String target, int concurrency, int round, double requestRate, int completed, int failed, boolean cutShort,
                          double durationSeconds, long inputTokens, long outputTokens,
                          double requestThroughput, double outputTokenThroughput, double totalTokenThroughput,
                          double goodput, LatencyStats ttftMs, LatencyStats tpotMs, LatencyStats itlMs, LatencyStats e2eMs,
@@ -25,13 +26,13 @@ public record RunSummary(String target, int concurrency, double requestRate, int
         }
     }
 
-    public static RunSummary of(LoadGenerator.Run run, Slo slo) {
+    public static RunSummary of(LoadGenerator.Run run, int round, Slo slo) {
         List<RequestRecord> ok = run.records().stream().filter(RequestRecord::succeeded).toList();
         double seconds = run.durationNanos() / 1e9;
         long input = ok.stream().mapToLong(RequestRecord::inputTokens).sum();
         long output = ok.stream().mapToLong(RequestRecord::outputTokens).sum();
         long good = ok.stream().filter(slo::met).count();
-        return new RunSummary(run.target(), run.arrivals().concurrency(), run.arrivals().requestsPerSecond(),
+        return new RunSummary(run.target(), run.arrivals().concurrency(), round, run.arrivals().requestsPerSecond(),
                 ok.size(), run.records().size() - ok.size(), run.cutShort(), seconds, input, output,
                 ok.size() / seconds, output / seconds, (input + output) / seconds, good / seconds,
                 LatencyStats.ofNanos(ok.stream().filter(r -> r.ttftNanos() >= 0).mapToDouble(RequestRecord::ttftNanos).toArray()),

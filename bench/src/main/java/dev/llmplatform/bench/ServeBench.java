@@ -120,6 +120,10 @@ public final class ServeBench implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "8", description = "Requests sent to each target before it is measured (JIT, caches).")
     int warmup;
 
+    @Option(names = "--rounds", defaultValue = "1", description = "Each concurrency runs every target in turn this many "
+            + "times; ratios are taken per round. Later rounds show the services after their JIT compilers have seen the load.")
+    int rounds;
+
     @Option(names = "--max-duration", defaultValue = "PT3M", description = "Upper bound of each run (ISO-8601 duration).")
     Duration maxDuration;
 
@@ -150,7 +154,7 @@ public final class ServeBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> { });
-        if (numPrompts < 1 || inputLen < 1 || outputLen < 1 || maxDuration.isNegative() || maxDuration.isZero()) {
+        if (numPrompts < 1 || inputLen < 1 || outputLen < 1 || rounds < 1 || maxDuration.isNegative() || maxDuration.isZero()) {
             throw new CommandLine.ParameterException(new CommandLine(this), "counts and durations must be positive");
         }
         LocalPlatform platform = null;
@@ -212,12 +216,15 @@ public final class ServeBench implements Callable<Integer> {
             }
             // each concurrency level runs every target back to back, so that load from elsewhere hits all alike
             for (int c : concurrency) {
-                for (Target target : opened.targets) {
-                    var run = generator.run(target, prompts, sampling, new LoadGenerator.Arrivals(c, requestRate, seed), maxDuration);
-                    RunSummary summary = RunSummary.of(run, slo);
-                    summaries.add(summary);
-                    err.printf("  %s c=%d: %.1f output tok/s, TTFT mean %.1f ms, TPOT mean %.2f ms, %d failed%n", summary.target(),
-                            c, summary.outputTokenThroughput(), summary.ttftMs().mean(), summary.tpotMs().mean(), summary.failed());
+                for (int round = 1; round <= rounds; round++) {
+                    for (Target target : opened.targets) {
+                        var run = generator.run(target, prompts, sampling, new LoadGenerator.Arrivals(c, requestRate, seed), maxDuration);
+                        RunSummary summary = RunSummary.of(run, round, slo);
+                        summaries.add(summary);
+                        err.printf("  %s c=%d round %d: %.1f output tok/s, TTFT mean %.1f ms, TPOT mean %.2f ms, %d failed%n",
+                                summary.target(), c, round, summary.outputTokenThroughput(), summary.ttftMs().mean(),
+                                summary.tpotMs().mean(), summary.failed());
+                    }
                 }
             }
         }
@@ -238,6 +245,7 @@ public final class ServeBench implements Callable<Integer> {
         setup.put("prompts", prompts.size() + " (seed " + seed + "), input tokens mean "
                 + String.format(java.util.Locale.ROOT, "%.1f", prompts.stream().mapToInt(BenchPrompt::inputTokens).average().orElse(0))
                 + ", max_tokens " + outputLen + (ignoreEos ? " (ignore_eos)" : "") + ", temperature " + temperature);
+        setup.put("rounds", rounds);
         setup.put("arrivals", Double.isInfinite(requestRate) ? "all at once, bounded by concurrency" : "Poisson " + requestRate + " req/s");
         setup.put("slo", "ttft<=" + sloTtftMs + " ms, tpot<=" + sloTpotMs + " ms, e2e<=" + sloE2eMs + " ms");
         setup.put("max duration per run", maxDuration.toString());

@@ -1,6 +1,7 @@
 package dev.llmplatform.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
@@ -41,7 +42,7 @@ class MetricsTest {
         var run = new LoadGenerator.Run("gateway", new LoadGenerator.Arrivals(4, Double.POSITIVE_INFINITY, 1),
                 List.of(fast, slowStart, failed), 2_000_000_000L, false);
 
-        var summary = RunSummary.of(run, new RunSummary.Slo(100.0, 60.0, null));
+        var summary = RunSummary.of(run, 1, new RunSummary.Slo(100.0, 60.0, null));
 
         assertThat(summary.completed()).isEqualTo(2);
         assertThat(summary.failed()).isEqualTo(1);
@@ -67,8 +68,8 @@ class MetricsTest {
 
     @Test
     void ratiosCompareTargetsAtTheSameConcurrency() {
-        var gateway = summary("gateway", 200, 20);
-        var worker = summary("worker-grpc", 250, 10);
+        var gateway = summary("gateway", 1, 200, 20);
+        var worker = summary("worker-grpc", 1, 250, 10);
         var report = BenchReport.of(java.util.Map.of(), List.of(gateway, worker));
 
         assertThat(report.ratios()).singleElement().satisfies(r -> {
@@ -77,13 +78,22 @@ class MetricsTest {
             assertThat(r.outputThroughput()).isEqualTo(0.8);
             assertThat(r.meanTtft()).isEqualTo(2.0);
         });
-        assertThat(report.markdown()).contains("| gateway / worker-grpc | 4 | 0.80 | 2.00 |");
+        assertThat(report.markdown()).contains("| gateway / worker-grpc | 4 | 1 | 0.80 | 2.00 |");
     }
 
-    private static RunSummary summary(String target, double outputTps, double ttftMs) {
+    @Test
+    void eachRoundIsComparedWithTheSameRoundOfTheOtherTarget() {
+        var report = BenchReport.of(java.util.Map.of(), List.of(summary("worker-grpc", 1, 250, 10), summary("gateway", 1, 200, 20),
+                summary("worker-grpc", 2, 250, 10), summary("gateway", 2, 245, 11)));
+
+        assertThat(report.ratios()).extracting(BenchReport.Ratio::round, BenchReport.Ratio::outputThroughput)
+                .containsExactly(tuple(1, 0.8), tuple(2, 0.98));
+    }
+
+    private static RunSummary summary(String target, int round, double outputTps, double ttftMs) {
         var stats = new LatencyStats(1, ttftMs, ttftMs, ttftMs, ttftMs);
         var other = new LatencyStats(1, 5, 5, 5, 5);
-        return new RunSummary(target, 4, Double.POSITIVE_INFINITY, 8, 0, false, 1, 80, (long) outputTps, 8, outputTps,
+        return new RunSummary(target, 4, round, Double.POSITIVE_INFINITY, 8, 0, false, 1, 80, (long) outputTps, 8, outputTps,
                 outputTps, 8, stats, other, other, other, List.of());
     }
 }
