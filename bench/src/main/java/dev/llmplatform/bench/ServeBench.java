@@ -121,7 +121,8 @@ public final class ServeBench implements Callable<Integer> {
     int warmup;
 
     @Option(names = "--rounds", defaultValue = "1", description = "Each concurrency runs every target in turn this many "
-            + "times; ratios are taken per round. Later rounds show the services after their JIT compilers have seen the load.")
+            + "times; ratios are taken per round (a level given twice counts as a further round). Later rounds show the "
+            + "services after their JIT compilers have seen the load.")
     int rounds;
 
     @Option(names = "--max-duration", defaultValue = "PT3M", description = "Upper bound of each run (ISO-8601 duration).")
@@ -216,13 +217,16 @@ public final class ServeBench implements Callable<Integer> {
             }
             // each concurrency level runs every target back to back, so that load from elsewhere hits all alike
             for (int c : concurrency) {
-                for (int round = 1; round <= rounds; round++) {
+                for (int i = 0; i < rounds; i++) {
                     for (Target target : opened.targets) {
                         var run = generator.run(target, prompts, sampling, new LoadGenerator.Arrivals(c, requestRate, seed), maxDuration);
-                        RunSummary summary = RunSummary.of(run, round, slo);
+                        // a level given twice (--concurrency 8,8) counts as a further round too
+                        int seen = (int) summaries.stream()
+                                .filter(s -> s.target().equals(run.target()) && s.concurrency() == c).count();
+                        RunSummary summary = RunSummary.of(run, seen + 1, slo);
                         summaries.add(summary);
                         err.printf("  %s c=%d round %d: %.1f output tok/s, TTFT mean %.1f ms, TPOT mean %.2f ms, %d failed%n",
-                                summary.target(), c, round, summary.outputTokenThroughput(), summary.ttftMs().mean(),
+                                summary.target(), c, summary.round(), summary.outputTokenThroughput(), summary.ttftMs().mean(),
                                 summary.tpotMs().mean(), summary.failed());
                     }
                 }
